@@ -1,0 +1,218 @@
+"""Save a trained model as a folder (or zip) and load it back without unpickling anything.
+
+Layout of a bundle:
+    spec.json                the NetworkSpec it was trained from
+    weights.safetensors      the network's weights (tensors only, no code)
+    preprocessing.skops      the fitted scikit-learn preprocessing (skops: no pickle)
+    meta.json                task, columns and roles, classes, target scaling, shapes
+    history.json             one dict per epoch
+    metrics.json             metrics per split, chart details, warnings, timing
+    manifest.json            sha256 of every file above; anything else in the folder is refused
+Writes go to a temporary folder that is renamed into place, so a crash never leaves half a bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+import torch
+from safetensors.torch import load_file, save_file
+
+from . import __version__
+from .compile import build_model
+from .data import Preprocessing
+from .errors import BundleError, NNBuilderError
+from .evaluate import model_outputs
+from .spec import NetworkSpec, parse_spec, spec_to_json
+from .tasks import TASK_KINDS
+
+FILES = ("spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json")
+# The only non-sklearn types the preprocessing file may name; skops refuses anything else.
+TRUSTED_SKOPS_TYPES = ["numpy.dtype"]
+
+
+@dataclass
+class Bundle:
+    spec: NetworkSpec
+    model: torch.nn.Module
+    preprocessing: Preprocessing
+    meta: dict
+    history: list[dict]
+    metrics: dict
+
+    @property
+    def task(self) -> str:
+        return self.meta["task"]
+
+    @property
+    def classes(self) -> list | None:
+        return self.meta.get("classes")
+
+    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Predictions for raw rows: a `prediction` column, plus `probability_<class>` for classifiers."""
+        X = self.preprocessing.transform(df)  # DataError names missing columns
+        outputs = model_outputs(self.model, X, self.task)
+        if TASK_KINDS[self.task].is_classification:
+            labels = np.asarray(self.classes, dtype=object)
+            result = pd.DataFrame({"prediction": labels[outputs.argmax(axis=1)]}, index=df.index)
+            for k, label in enumerate(self.classes):
+                result[f"probability_{label}"] = outputs[:, k]
+            return result
+        values = outputs * np.asarray(self.meta["target_std"]) + np.asarray(self.meta["target_mean"])
+        targets = self.meta["target"]
+        if len(targets) == 1:
+            return pd.DataFrame({"prediction": values[:, 0]}, index=df.index)
+        return pd.DataFrame({f"prediction_{t}": values[:, i] for i, t in enumerate(targets)}, index=df.index)
+
+
+def save_bundle(trained, path: str | Path) -> Path:
+    """Write a `workflow.TrainedModel` as a bundle folder at `path` (replaced if it exists)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        _write_files(trained, staging)
+        _write_json(staging / "manifest.json", {name: _sha256(staging / name) for name in FILES})
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+            staging.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
+
+
+def _write_files(trained, folder: Path) -> None:
+    prepared = trained.prepared
+    (folder / "spec.json").write_text(spec_to_json(trained.spec), encoding="utf-8")
+    state = {k: v.detach().cpu().contiguous() for k, v in trained.model.state_dict().items()}
+    save_file(state, str(folder / "weights.safetensors"))
+    (folder / "preprocessing.skops").write_bytes(sio.dumps(prepared.preprocessor))
+    meta = {
+        "nnbuilder_version": __version__,
+        "torch_version": torch.__version__,
+        "task": prepared.task,
+        "target": list(prepared.target),
+        **prepared.preprocessing.state(),  # feature_columns and column roles, to encode new rows
+        "feature_names": list(prepared.feature_names),
+        "classes": _plain(prepared.classes),
+        "target_mean": _plain(prepared.target_mean),
+        "target_std": _plain(prepared.target_std),
+        "input_shape": list(prepared.input_shape),
+        "n_outputs": prepared.n_outputs,
+    }
+    _write_json(folder / "meta.json", meta)
+    _write_json(folder / "history.json", trained.fit.history)
+    _write_json(folder / "metrics.json", {
+        "metrics": trained.metrics, "details": trained.details, "summary": trained.summary(),
+    })
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load a bundle folder or zip; refuses missing, extra or altered files."""
+    path = Path(path)
+    if not path.exists():
+        raise BundleError(f"model bundle {path} does not exist; pass the folder written by 'nnbuilder train --out'")
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise BundleError(f"{path} is neither a bundle folder nor a bundle zip")
+        with tempfile.TemporaryDirectory() as tmp:
+            return load_bundle(_unzip(path, Path(tmp)))
+    _verify_manifest(path)
+    try:
+        spec = parse_spec(json.loads((path / "spec.json").read_text(encoding="utf-8")))
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        preprocessor = _load_preprocessor(path / "preprocessing.skops")
+        model = build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"])
+        model.load_state_dict(load_file(str(path / "weights.safetensors")))
+        model.eval()
+        history = json.loads((path / "history.json").read_text(encoding="utf-8"))
+        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    except NNBuilderError as exc:
+        raise BundleError(f"model bundle {path} is not usable: {exc}") from None
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise BundleError(f"model bundle {path} is damaged ({exc.__class__.__name__}: {str(exc)[:200]})") from None
+    return Bundle(spec, model, Preprocessing.from_state(preprocessor, meta), meta, history, metrics)
+
+
+def bundle_zip_bytes(path: str | Path) -> bytes:
+    """The bundle folder as zip bytes, for a download button."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in (*FILES, "manifest.json"):
+            archive.write(Path(path) / name, name)
+    return buffer.getvalue()
+
+
+def _verify_manifest(folder: Path) -> None:
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise BundleError(f"{folder} is not an nnbuilder bundle: manifest.json is missing")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise BundleError(f"model bundle {folder} has a damaged manifest.json") from None
+    present = {p.name for p in folder.iterdir()} - {"manifest.json"}
+    extra = sorted(present - set(FILES))
+    if extra:
+        raise BundleError(f"model bundle {folder} holds unexpected files ({', '.join(extra)}); refusing to load it")
+    for name in FILES:
+        if name not in present:
+            raise BundleError(f"model bundle {folder} is missing {name}")
+        if manifest.get(name) != _sha256(folder / name):
+            raise BundleError(f"model bundle {folder}: {name} was altered after saving (checksum mismatch); refusing to load it")
+
+
+def _load_preprocessor(file: Path):
+    data = file.read_bytes()
+    untrusted = sio.get_untrusted_types(data=data)
+    unexpected = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
+    if unexpected:
+        raise BundleError(f"preprocessing.skops names types nnbuilder does not trust ({', '.join(unexpected)}); refusing to load it")
+    return sio.loads(data, trusted=untrusted)
+
+
+def _unzip(archive_path: Path, target: Path) -> Path:
+    with zipfile.ZipFile(archive_path) as archive:
+        for member in archive.infolist():
+            name = Path(member.filename)
+            if name.is_absolute() or ".." in name.parts or len(name.parts) != 1:
+                raise BundleError(f"bundle zip {archive_path} holds an unexpected path {member.filename!r}; refusing it")
+        archive.extractall(target)
+    return target
+
+
+def _sha256(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def _write_json(file: Path, data) -> None:
+    file.write_text(json.dumps(data, indent=2, default=_plain), encoding="utf-8")
+
+
+def _plain(value):
+    """numpy values -> JSON-able python values."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,173 @@
+"""The `nnbuilder` command: train, predict, inspect and list datasets, headless, from the same spec as the app.
+
+Bad input of any kind exits 2 with one `error: ...` line on stderr and no
+traceback. `train` prints progress to stderr and, as the last line of stdout,
+one JSON object with the metrics, so scripts can read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import NNBuilderError
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return args.run(args)
+    except NNBuilderError as exc:
+        return _fail(str(exc))
+    except MemoryError:
+        return _fail("ran out of memory; use a smaller network, a smaller batch size or fewer rows")
+    except BrokenPipeError:  # e.g. `nnbuilder predict ... | head`
+        return 0
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnbuilder", description="Build, train and use neural networks from CSV files.")
+    parser.add_argument("--version", action="version", version=f"nnbuilder {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a network on a CSV (or sample:NAME) and save a bundle")
+    train.add_argument("data", metavar="DATA", help="CSV file, or sample:NAME for a built-in dataset")
+    train.add_argument("--target", help="column to predict (overrides the spec)")
+    train.add_argument("--task", choices=["auto", "classification", "regression"], help="override task detection")
+    train.add_argument("--spec", help="network spec JSON; without it a small default network is used")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    train.add_argument("--out", help="bundle folder to write (default: runs/<target>-<time>)")
+    train.set_defaults(run=_train)
+
+    predict = commands.add_parser("predict", help="predict new rows with a saved bundle")
+    predict.add_argument("bundle", metavar="BUNDLE", help="bundle folder or zip written by train")
+    predict.add_argument("data", metavar="DATA", help="CSV file with the same feature columns")
+    predict.add_argument("--out", help="write predictions to this CSV instead of stdout")
+    predict.set_defaults(run=_predict)
+
+    inspect = commands.add_parser("inspect", help="show layers, output shapes and parameter counts without training")
+    inspect.add_argument("--spec", help="network spec JSON (default network if left out)")
+    inspect.add_argument("--data", required=True, help="CSV file or sample:NAME")
+    inspect.add_argument("--target", help="column to predict (overrides the spec)")
+    inspect.add_argument("--json", action="store_true", help="print the table as JSON")
+    inspect.set_defaults(run=_inspect)
+
+    datasets = commands.add_parser("datasets", help="list the built-in datasets")
+    datasets.set_defaults(run=_datasets)
+    return parser
+
+
+def _spec_from_args(args):
+    from .spec import default_spec, load_spec, parse_spec
+
+    spec = load_spec(args.spec) if args.spec else default_spec()
+    data = spec.model_dump()
+    overrides = {"epochs": "epochs", "batch_size": "batch_size", "lr": "learning_rate", "seed": "seed"}
+    for arg, key in overrides.items():
+        if getattr(args, arg, None) is not None:
+            data["training"][key] = getattr(args, arg)
+    if args.target:
+        data["data"]["target"] = args.target
+    if getattr(args, "task", None):
+        data["data"]["task"] = args.task
+    return parse_spec(data)  # re-validated, so a bad --lr gets the same message as a bad spec
+
+
+def _read_table(source: str):
+    from .data import load_table
+
+    df, warnings = load_table(source)
+    for warning in warnings:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return df, warnings
+
+
+def _train(args) -> int:
+    from .bundle import save_bundle
+    from .cli_progress import ProgressPrinter
+    from .workflow import train_from_spec
+
+    spec = _spec_from_args(args)
+    df, read_warnings = _read_table(args.data)
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # Ctrl-C keeps the best model so far
+    try:
+        trained = train_from_spec(df, spec, device=args.device, observers=[ProgressPrinter()], cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    for warning in trained.warnings:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    trained.warnings = read_warnings + trained.warnings
+    out = Path(args.out) if args.out else Path("runs") / f"{_slug(trained.prepared.target)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    save_bundle(trained, out)
+    summary = trained.summary() | {"bundle": str(out)}
+    print(json.dumps(summary, default=str))
+    return 0
+
+
+def _predict(args) -> int:
+    from .bundle import load_bundle
+
+    bundle = load_bundle(args.bundle)
+    df, _ = _read_table(args.data)
+    predictions = bundle.predict(df)
+    if args.out:
+        predictions.to_csv(args.out, index=False)
+        print(json.dumps({"rows": len(predictions), "out": args.out}))
+    else:
+        predictions.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _inspect(args) -> int:
+    from .data import prepare
+    from .workflow import describe_network
+
+    spec = _spec_from_args(args)
+    df, _ = _read_table(args.data)
+    prepared = prepare(df, spec.data, seed=spec.training.seed)
+    rows = describe_network(spec, prepared)
+    total = sum(row.parameters for row in rows)
+    if args.json:
+        print(json.dumps({"task": prepared.task, "layers": [r.to_dict() for r in rows], "total_parameters": total}))
+        return 0
+    print(f"task: {prepared.task}   input features: {prepared.input_shape[0]}")
+    print(f"{'layer':<16}{'output shape':<16}{'parameters':>12}  detail")
+    for row in rows:
+        print(f"{row.name:<16}{str(row.output_shape):<16}{row.parameters:>12,}  {row.detail}")
+    print(f"total parameters: {total:,}")
+    return 0
+
+
+def _datasets(args) -> int:
+    from .datasets import list_datasets
+
+    for info in list_datasets():
+        print(f"sample:{info.name:<16} target={info.target!s:<12} {info.description}")
+    return 0
+
+
+def _slug(target) -> str:
+    text = "-".join(target) if isinstance(target, (list, tuple)) else str(target)
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)[:40] or "model"

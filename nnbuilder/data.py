@@ -1,0 +1,244 @@
+"""From a table to the matrices a network trains on.
+
+    read_csv / load_table      robust reading (data_io) or a built-in dataset (datasets)
+    infer_roles                what each column is for (data_roles)
+    infer_task                 binary / multiclass / regression / multi_regression (data_task)
+    prepare                    drop rows without a target, split train/val/test (stratified for
+                               classes), fit the preprocessing on the train rows only, encode
+                               everything to float32, standardise regression targets
+    transform_features         encode new raw rows exactly like the training rows (data_features)
+
+Every problem the user can fix is a `DataError` with one readable line; everything
+worth knowing that does not stop training is a structured `DataWarning`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import train_test_split
+
+from .data_features import Preprocessing, build_frame, feature_names, make_preprocessor, part_name, transform_features
+from .data_clean import dedupe_names
+from .data_io import read_csv
+from .data_records import ColumnInfo, DataWarning
+from .data_roles import infer_roles
+from .data_task import class_labels, encode_classes, imbalance_warning, infer_task, is_number
+from .errors import DataError
+from .spec_errors import did_you_mean
+
+__all__ = [
+    "ColumnInfo", "DataWarning", "PreparedData", "Preprocessing", "infer_roles", "infer_task", "load_table",
+    "prepare", "read_csv", "transform_features",
+]
+
+FEW_ROWS = 20
+CLASSIFICATION = ("binary", "multiclass")
+
+
+@dataclass
+class PreparedData:
+    task: str
+    target: list[str]
+    feature_columns: list[str]
+    columns: list[ColumnInfo]
+    classes: list | None
+    feature_names: list[str]
+    X_train: np.ndarray = field(repr=False)  # (rows, features) float32
+    X_val: np.ndarray = field(repr=False)
+    X_test: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)  # (rows,) int64 class indices, or (rows, targets) float32 standardised
+    y_val: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+    target_mean: np.ndarray | None
+    target_std: np.ndarray | None
+    preprocessor: ColumnTransformer = field(repr=False)  # fitted on the train rows only
+    raw_test: pd.DataFrame = field(repr=False)  # test rows as read: feature columns + target(s)
+    warnings: list[DataWarning]
+    n_rows: int  # rows with a target
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (int(self.X_train.shape[1]),)
+
+    @property
+    def n_outputs(self) -> int:
+        if self.task == "multiclass":
+            return len(self.classes)
+        return len(self.target) if self.task == "multi_regression" else 1
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        return Preprocessing(self.preprocessor, list(self.feature_columns), list(self.columns))
+
+    def untransform_target(self, y_std: np.ndarray) -> np.ndarray:
+        """Standardised regression outputs -> original units (same shape as given)."""
+        if self.target_mean is None:
+            raise DataError(f"only regression targets are standardised; this task is {self.task}")
+        return np.asarray(y_std, dtype=np.float64) * self.target_std + self.target_mean
+
+
+def load_table(source: str | os.PathLike) -> tuple[pd.DataFrame, list[DataWarning]]:
+    """'sample:NAME' (options as 'sample:moons?noise=0.3') -> a built-in dataset; anything else -> a CSV path."""
+    text = str(source)
+    if text.startswith("sample:"):
+        from .datasets import load_sample
+
+        return load_sample(text[len("sample:"):]), []
+    return read_csv(source)
+
+
+def prepare(df: pd.DataFrame, data, *, seed: int = 0) -> PreparedData:
+    """Split and encode `df` as the `DataSpec` `data` says; see the module docstring."""
+    found: list[DataWarning] = []
+    df = _plain_names(df, found)
+    targets = _targets(df, data.target)
+    drops = _drops(df, data.drop_columns, targets)
+    df = _drop_missing_targets(df, targets, found)
+    y = df[targets] if len(targets) > 1 else df[targets[0]]
+    task = infer_task(y, data.task)
+    columns = infer_roles(df, targets, drops)
+    found += [DataWarning("dropped_column", f"column '{c.name}' was left out: {c.reason}.", c.name)
+              for c in columns if c.role == "excluded" and c.reason != "dropped by you"]
+    feature_columns = [c.name for c in columns if c.is_input]
+    if not feature_columns:
+        raise DataError("no column is left to learn from: every column is the target, dropped, or unusable "
+                        "(see the column roles); keep at least one input column")
+    classes = codes = None
+    if task in CLASSIFICATION:
+        classes = class_labels(y)
+        codes = encode_classes(y, classes)
+        found += [w for w in [imbalance_warning(codes, classes, targets[0])] if w]
+    n = len(df)
+    if n < FEW_ROWS:
+        found.append(DataWarning("few_rows", f"only {n} rows have a target; with so few the results will be "
+                                 "unreliable, so collect more rows if you can."))
+    train, val, test = _split(n, data.split, seed, codes, found)
+
+    frame, numeric, categorical = build_frame(df, {c.name: c for c in columns}, feature_columns)
+    numeric = _drop_idle_hours(frame, numeric, columns, feature_columns, train)
+    used = numeric + categorical
+    preprocessor = make_preprocessor(numeric, categorical).fit(frame.iloc[train][used])
+    names = feature_names(preprocessor)
+
+    def encode(rows: np.ndarray) -> np.ndarray:  # (rows, features) float32
+        if len(rows) == 0:
+            return np.zeros((0, len(names)), dtype=np.float32)
+        return np.asarray(preprocessor.transform(frame.iloc[rows][used]), dtype=np.float32)
+
+    mean = std = None
+    if task in CLASSIFICATION:
+        ys = [codes[rows] for rows in (train, val, test)]
+    else:
+        values = df[targets].to_numpy(dtype=np.float64)  # (rows, targets)
+        mean, std = values[train].mean(axis=0), values[train].std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        ys = [((values[rows] - mean) / std).astype(np.float32) for rows in (train, val, test)]
+    return PreparedData(
+        task=task, target=targets, feature_columns=feature_columns, columns=columns, classes=classes,
+        feature_names=names, X_train=encode(train), X_val=encode(val), X_test=encode(test),
+        y_train=ys[0], y_val=ys[1], y_test=ys[2], target_mean=mean, target_std=std, preprocessor=preprocessor,
+        raw_test=df.iloc[test][feature_columns + targets].reset_index(drop=True), warnings=found, n_rows=n,
+    )
+
+
+def _plain_names(df: pd.DataFrame, found: list[DataWarning]) -> pd.DataFrame:
+    """Column names as unique text (scikit-learn selects columns by name)."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"expected a table (pandas DataFrame); got {type(df).__name__}")
+    names, copies = dedupe_names(list(df.columns))
+    for original, renamed in copies.items():
+        found.append(DataWarning("duplicate_columns", f"column name '{original}' appears more than once; the copies "
+                                 f"were renamed to {', '.join(map(repr, renamed))}.", original))
+    return df if names == list(df.columns) else df.set_axis(names, axis=1)
+
+
+def _listing(names: list[str], limit: int = 25) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _targets(df: pd.DataFrame, target) -> list[str]:
+    available = [str(c) for c in df.columns]
+    if target is None or target == [] or target == "":
+        raise DataError("choose a target: the column the network should predict; "
+                        f"available columns: {_listing(available)}")
+    targets = list(dict.fromkeys([target] if isinstance(target, str) else list(target)))
+    for name in targets:
+        if name not in df.columns:
+            raise DataError(f"target column '{name}' is not in the data{did_you_mean(name, available)}; "
+                            f"available columns: {_listing(available)}", column=name)
+    return targets
+
+
+def _drops(df: pd.DataFrame, drop_columns, targets: list[str]) -> list[str]:
+    available = [str(c) for c in df.columns]
+    for name in drop_columns:
+        if name in targets:
+            raise DataError(f"'{name}' is the target, so it cannot also be dropped; remove it from drop_columns",
+                            column=name)
+        if name not in df.columns:
+            raise DataError(f"drop_columns names '{name}', which is not in the data{did_you_mean(name, available)}; "
+                            f"available columns: {_listing(available)}", column=name)
+    return list(drop_columns)
+
+
+def _drop_missing_targets(df: pd.DataFrame, targets: list[str], found: list[DataWarning]) -> pd.DataFrame:
+    missing = np.zeros(len(df), dtype=bool)
+    for name in targets:
+        column = df[name]
+        missing |= column.isna().to_numpy()
+        if is_number(column):
+            missing |= np.isinf(column.to_numpy(dtype=np.float64, na_value=np.nan))
+    count = int(missing.sum())
+    if count == len(df):
+        raise DataError(f"every row is missing the target {_listing(targets)}; pick a column that has values",
+                        column=targets[0])
+    if count:
+        found.append(DataWarning("missing_target", f"{count} row(s) have no value for the target "
+                                 f"{_listing(targets)} and were left out.", targets[0]))
+        df = df.loc[~missing]
+    return df
+
+
+def _split(n: int, split, seed: int, labels: np.ndarray | None, found: list[DataWarning]):
+    """Row positions (train, val, test): stratified by class when every class is big enough."""
+    try:
+        return _split_once(n, split, seed, labels)
+    except ValueError:
+        pass
+    try:
+        parts = _split_once(n, split, seed, None)
+    except ValueError:
+        raise DataError(f"only {n} rows have a target, too few to split into train/validation/test "
+                        f"({split.train:g}/{split.val:g}/{split.test:g}); add rows, or set the validation "
+                        "or test share to 0") from None
+    if labels is not None:
+        found.append(DataWarning("unstratified_split", "some classes have too few rows to appear in every split, "
+                                 "so rows were split at random instead of keeping class shares equal."))
+    return parts
+
+
+def _split_once(n: int, split, seed: int, labels: np.ndarray | None):
+    rows, none = np.arange(n), np.arange(0)
+    rest, test = (rows, none) if split.test == 0 else train_test_split(
+        rows, test_size=split.test, random_state=seed, stratify=labels)
+    if split.val == 0:
+        return rest, none, test
+    train, val = train_test_split(rest, test_size=split.val / (split.train + split.val), random_state=seed,
+                                  stratify=None if labels is None else labels[rest])
+    return train, val, test
+
+
+def _drop_idle_hours(frame, numeric, columns, feature_columns, train) -> list[str]:
+    """Keep a date's hour part only when some training time is not midnight."""
+    for info in columns:
+        if info.role == "datetime" and info.name in feature_columns:
+            key = part_name(info.name, "hour", feature_columns)
+            if np.all(np.nan_to_num(frame[key].to_numpy()[train]) == 0):
+                numeric = [c for c in numeric if c != key]
+    return numeric

@@ -1,0 +1,198 @@
+"""Built-in datasets by name: scikit-learn's bundled tables, 2-D classroom sets, a messy demo CSV.
+
+Nothing here touches the network: the scikit-learn tables ship inside the
+package (`load_*`, never `fetch_*`) and the 2-D sets are generated, the same
+rows for the same `seed`. Each entry says which column to predict.
+
+    load_dataset("moons", noise=0.3)       # a DataFrame
+    load_sample("moons?noise=0.3&seed=2")  # what `sample:moons?...` means to load_table
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qsl
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets as skdata
+
+from .errors import DataError
+from .spec_errors import did_you_mean
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# Options every generated 2-D set accepts, with their defaults; extras are added per set.
+_COMMON = {"n_samples": 500, "noise": 0.1, "seed": 0}
+_LIMITS = {"n_samples": (10, 1_000_000), "noise": (0.0, 10.0), "seed": (0, 2**31 - 1), "arms": (2, 10),
+           "centers": (2, 20)}
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    description: str
+    target: str
+    task_hint: str  # "binary" | "multiclass" | "regression", with the default options
+    loader: Callable[..., pd.DataFrame] = field(repr=False)
+    options: dict = field(default_factory=dict)  # accepted options and their defaults
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+
+
+def _sklearn(load, target: str, labels: list[str] | None = None, **kwargs) -> pd.DataFrame:
+    bunch = load(as_frame=True, **kwargs)
+    frame = bunch.data.rename(columns=_snake)
+    values = bunch.target.to_numpy()
+    frame[target] = np.asarray(labels, dtype=object)[values] if labels else values
+    if labels:
+        frame[target] = frame[target].astype(str)
+    return frame
+
+
+def _iris() -> pd.DataFrame:
+    return _sklearn(skdata.load_iris, "species", ["setosa", "versicolor", "virginica"])
+
+
+def _wine() -> pd.DataFrame:
+    return _sklearn(skdata.load_wine, "cultivar", ["cultivar_1", "cultivar_2", "cultivar_3"])
+
+
+def _breast_cancer() -> pd.DataFrame:
+    return _sklearn(skdata.load_breast_cancer, "diagnosis", ["malignant", "benign"])
+
+
+def _digits() -> pd.DataFrame:
+    bunch = skdata.load_digits()
+    frame = pd.DataFrame(bunch.data.astype(np.int64), columns=[f"pixel{i}" for i in range(64)])
+    frame["digit"] = bunch.target.astype(np.int64)
+    return frame
+
+
+def _diabetes() -> pd.DataFrame:
+    return _sklearn(skdata.load_diabetes, "progression", scaled=False)
+
+
+def _points(x: np.ndarray, label: np.ndarray, seed: int) -> pd.DataFrame:
+    order = np.random.default_rng(seed).permutation(len(label))  # classes interleaved, not in blocks
+    return pd.DataFrame({"x1": x[order, 0], "x2": x[order, 1], "label": label[order].astype(np.int64)})
+
+
+def _moons(n_samples: int, noise: float, seed: int) -> pd.DataFrame:
+    x, y = skdata.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    return _points(x, y, seed)
+
+
+def _circles(n_samples: int, noise: float, seed: int) -> pd.DataFrame:
+    x, y = skdata.make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
+    return _points(x, y, seed)
+
+
+def _spiral(n_samples: int, noise: float, seed: int, arms: int) -> pd.DataFrame:
+    """Interleaved arms, 1.75 turns each, radius 0..1; noise is the std of the jitter."""
+    rng = np.random.default_rng(seed)
+    label = np.arange(n_samples) % arms
+    t = rng.uniform(0.05, 1.0, n_samples)
+    angle = 2 * np.pi * (1.75 * t + label / arms)
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) + rng.normal(0, noise, (n_samples, 2))
+    return _points(x, label, seed)
+
+
+def _xor(n_samples: int, noise: float, seed: int) -> pd.DataFrame:
+    """Label 1 where x1 and x2 have different signs; noise jitters the points after labelling."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n_samples, 2))
+    label = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+    return _points(x + rng.normal(0, noise, x.shape), label, seed)
+
+
+def _blobs(n_samples: int, noise: float, seed: int, centers: int) -> pd.DataFrame:
+    x, y = skdata.make_blobs(n_samples=n_samples, centers=centers, cluster_std=noise, random_state=seed)
+    return _points(x, y, seed)
+
+
+def _customers() -> pd.DataFrame:
+    from .data_io import read_csv
+
+    frame, _ = read_csv(ASSETS / "messy_customers.csv")
+    return frame
+
+
+DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
+    DatasetInfo("iris", "150 iris flowers: 4 measurements -> species (3 classes)", "species", "multiclass", _iris),
+    DatasetInfo("wine", "178 wines: 13 chemical measurements -> cultivar (3 classes)", "cultivar", "multiclass", _wine),
+    DatasetInfo("breast_cancer", "569 tumours: 30 cell measurements -> malignant or benign", "diagnosis", "binary",
+                _breast_cancer),
+    DatasetInfo("digits", "1797 handwritten digits as 8x8 pixels (pixel0..pixel63) -> digit 0-9", "digit",
+                "multiclass", _digits),
+    DatasetInfo("diabetes", "442 patients: age, sex, BMI, blood pressure, 6 blood values -> disease progression",
+                "progression", "regression", _diabetes),
+    DatasetInfo("moons", "two interleaving half circles in 2-D (x1, x2 -> label)", "label", "binary", _moons,
+                dict(_COMMON, noise=0.2)),
+    DatasetInfo("circles", "a small circle inside a big one in 2-D (x1, x2 -> label)", "label", "binary", _circles,
+                dict(_COMMON, noise=0.05)),
+    DatasetInfo("spiral", "interleaved spiral arms in 2-D (x1, x2 -> label; option arms, default 2)", "label",
+                "binary", _spiral, dict(_COMMON, noise=0.03, arms=2)),
+    DatasetInfo("xor", "four squares, opposite corners share a class: needs a hidden layer (x1, x2 -> label)", "label",
+                "binary", _xor, dict(_COMMON)),
+    DatasetInfo("blobs", "round clusters in 2-D, one class each (x1, x2 -> label; option centers, default 3)", "label",
+                "multiclass", _blobs, dict(_COMMON, noise=1.0, centers=3)),
+    DatasetInfo("customers", "400 customers in a deliberately messy CSV (ids, gaps, dates, notes) -> churned yes/no",
+                "churned", "binary", _customers),
+]}
+
+
+def list_datasets() -> list[DatasetInfo]:
+    return list(DATASETS.values())
+
+
+def load_dataset(name: str, **options) -> pd.DataFrame:
+    """The dataset as a DataFrame; options (e.g. noise=0.3) may be given as numbers or text."""
+    info = DATASETS.get(name)
+    if info is None:
+        raise DataError(f"unknown dataset {name!r}{did_you_mean(name, list(DATASETS))}; "
+                        f"built-in datasets: {', '.join(DATASETS)}")
+    return info.loader(**_options(info, options))
+
+
+def load_sample(reference: str) -> pd.DataFrame:
+    """'moons' or 'moons?noise=0.3&n_samples=1000' -> the dataset."""
+    name, _, query = reference.partition("?")
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise DataError(f"cannot read the options in 'sample:{reference}'; write them as "
+                        "sample:NAME?option=value&option=value") from None
+    return load_dataset(name.strip(), **dict(pairs))
+
+
+def _options(info: DatasetInfo, given: dict) -> dict:
+    unknown = [k for k in given if k not in info.options]
+    if unknown:
+        accepted = ", ".join(info.options) or "none"
+        hint = did_you_mean(unknown[0], list(info.options))
+        raise DataError(f"dataset '{info.name}' has no option {unknown[0]!r}{hint}; accepted options: {accepted}")
+    values = dict(info.options)
+    for key, raw in given.items():
+        kind = type(info.options[key])
+        try:
+            value = kind(raw) if kind is float else _whole(raw)
+        except (TypeError, ValueError):
+            raise DataError(f"option {key} of dataset '{info.name}' must be a "
+                            f"{'number' if kind is float else 'whole number'}; got {raw!r}") from None
+        low, high = _LIMITS[key]
+        if not low <= value <= high:
+            raise DataError(f"option {key} of dataset '{info.name}' must be in [{low}, {high}]; got {value}")
+        values[key] = value
+    return values
+
+
+def _whole(raw) -> int:
+    value = float(raw)
+    if value != int(value):
+        raise ValueError(raw)
+    return int(value)

@@ -1,0 +1,89 @@
+"""The fully connected family: dense, dropout, batch norm and a bare activation."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field
+from torch import nn
+
+from .activations import ActivationName, make_activation
+from .registry import LayerSpecBase, LayerType, Shape, register_layer
+
+
+def _features(shape: Shape) -> int:
+    # Dense-style layers see one flat vector per sample.
+    return math.prod(shape)
+
+
+class DenseSpec(LayerSpecBase):
+    type: Literal["dense"] = "dense"
+    units: int = Field(
+        64, ge=1, le=16384,
+        description="Number of neurons. More units fit more complex patterns but overfit small data and train slower.",
+        json_schema_extra={"ui": {"step": 8}},
+    )
+    activation: ActivationName = Field(
+        "relu",
+        description="Non-linearity after the layer. Without one, any stack of dense layers is just one linear model.",
+    )
+
+
+def _build_dense(spec: DenseSpec, shape: Shape) -> nn.Module:
+    linear = nn.Linear(_features(shape), spec.units)
+    if len(shape) > 1:
+        return nn.Sequential(nn.Flatten(), linear, make_activation(spec.activation))
+    return nn.Sequential(linear, make_activation(spec.activation))
+
+
+class DropoutSpec(LayerSpecBase):
+    type: Literal["dropout"] = "dropout"
+    rate: float = Field(
+        0.2, ge=0.0, lt=1.0,
+        description="Fraction of inputs zeroed at random while training. Fights overfitting; too high and the network underfits.",
+        json_schema_extra={"ui": {"step": 0.05}},
+    )
+
+
+class BatchNormSpec(LayerSpecBase):
+    type: Literal["batchnorm"] = "batchnorm"
+
+
+def _build_batchnorm(spec: BatchNormSpec, shape: Shape) -> nn.Module:
+    return nn.BatchNorm1d(shape[0])
+
+
+class ActivationSpec(LayerSpecBase):
+    type: Literal["activation"] = "activation"
+    function: ActivationName = Field("relu", description="The non-linearity to apply on its own.")
+
+
+def _same(spec, shape: Shape) -> Shape:
+    return shape
+
+
+register_layer(LayerType(
+    "dense", DenseSpec, "Dense (fully connected)",
+    "Every input connects to every neuron; the workhorse of tabular networks.",
+    output_shape=lambda spec, shape: (spec.units,),
+    build=_build_dense,
+))
+register_layer(LayerType(
+    "dropout", DropoutSpec, "Dropout",
+    "Randomly switches off a fraction of values while training, so the network cannot rely on any single one.",
+    output_shape=_same,
+    build=lambda spec, shape: nn.Dropout(spec.rate),
+))
+register_layer(LayerType(
+    "batchnorm", BatchNormSpec, "Batch normalisation",
+    "Re-centres and re-scales each feature over the mini-batch; often lets you use a higher learning rate.",
+    output_shape=_same,
+    build=_build_batchnorm,
+))
+register_layer(LayerType(
+    "activation", ActivationSpec, "Activation",
+    "Applies a non-linearity on its own, e.g. after a batch normalisation.",
+    output_shape=_same,
+    build=lambda spec, shape: make_activation(spec.function),
+))

@@ -1,0 +1,43 @@
+"""The layer registry: every layer type the Build page and the spec know.
+
+A layer type is its parameter model (a pydantic class whose `type` literal is
+the registry key), a shape rule and a build function. The spec's `layers`
+union, the Build page's "add layer" menu and the compiler all read this table,
+so adding a layer type means adding one registration in one module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+Shape = tuple[int, ...]  # one sample's shape, batch dimension left out
+
+
+class LayerSpecBase(BaseModel):
+    """Common base: unknown keys are errors, like everywhere in the spec."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class LayerType:
+    name: str
+    spec: type[LayerSpecBase]
+    label: str  # what the Build page shows in its menu
+    summary: str  # one plain sentence: what the layer does, for learners
+    output_shape: Callable[[LayerSpecBase, Shape], Shape]
+    build: Callable[[LayerSpecBase, Shape], nn.Module]
+
+
+LAYERS: dict[str, LayerType] = {}
+
+
+def register_layer(layer_type: LayerType) -> LayerType:
+    if layer_type.name in LAYERS:
+        raise ValueError(f"layer type {layer_type.name!r} is registered twice")
+    LAYERS[layer_type.name] = layer_type
+    return layer_type

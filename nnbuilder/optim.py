@@ -1,0 +1,57 @@
+"""Optimizers and learning-rate schedules by name."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+
+OPTIMIZERS: dict[str, tuple[Callable[..., torch.optim.Optimizer], str]] = {
+    "sgd": (
+        lambda params, lr, weight_decay, momentum: torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay),
+        "plain stochastic gradient descent with momentum; simple, needs a well-tuned learning rate",
+    ),
+    "adam": (
+        lambda params, lr, weight_decay, momentum: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay),
+        "adapts the step per weight; a robust default",
+    ),
+    "adamw": (
+        lambda params, lr, weight_decay, momentum: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay),
+        "Adam with weight decay applied directly to the weights; better-behaved regularisation",
+    ),
+    "rmsprop": (
+        lambda params, lr, weight_decay, momentum: torch.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay),
+        "scales steps by a running average of squared gradients",
+    ),
+}
+
+SCHEDULES = {
+    "none": "keep the learning rate constant",
+    "step": "divide the learning rate by 10 every third of the epochs",
+    "cosine": "glide the learning rate down to zero along a cosine curve",
+    "reduce_on_plateau": "divide the learning rate by 10 when the validation loss stops improving",
+}
+
+
+def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float, momentum: float) -> torch.optim.Optimizer:
+    return OPTIMIZERS[name][0](params, lr, weight_decay, momentum)
+
+
+def make_schedule(name: str, optimizer: torch.optim.Optimizer, epochs: int, patience: int):
+    """The scheduler, or None; `step_schedule` advances it once per epoch."""
+    if name == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+    if name == "reduce_on_plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1, patience=max(1, patience // 2))
+    return None
+
+
+def step_schedule(scheduler, val_loss: float) -> None:
+    if scheduler is None:
+        return
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(val_loss)
+    else:
+        scheduler.step()

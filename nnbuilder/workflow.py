@@ -1,0 +1,74 @@
+"""One call from a table and a spec to a trained, evaluated model.
+
+This is what both front ends run: the CLI's `train` and the app's training
+job call `train_from_spec` with their own observers and cancel flag.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+
+from .compile import build_model, layer_table
+from .data import DataWarning, PreparedData, prepare
+from .evaluate import evaluate
+from .events import Observer
+from .spec import NetworkSpec
+from .train import FitResult, Trainer, resolve_device
+
+
+@dataclass
+class TrainedModel:
+    spec: NetworkSpec
+    prepared: PreparedData
+    fit: FitResult
+    metrics: dict[str, dict]  # {"train": {...}, "val": {...}, "test": {...}}
+    details: dict[str, dict]  # per split: confusion matrix, ROC, pairs ... for charts
+    warnings: list[DataWarning] = field(default_factory=list)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.fit.model
+
+    @property
+    def task(self) -> str:
+        return self.prepared.task
+
+    def summary(self) -> dict:
+        """The JSON the CLI prints last: task, metrics per split, speed, device, warnings."""
+        return {
+            "task": self.task,
+            "metrics": self.metrics,
+            "epochs": len(self.fit.history),
+            "best_epoch": self.fit.best_epoch,
+            "stop_reason": self.fit.stop_reason,
+            "train_seconds": round(self.fit.seconds, 3),
+            "samples_per_second": round(self.fit.samples_per_second, 1),
+            "device": self.fit.device,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+
+def describe_network(spec: NetworkSpec, prepared: PreparedData):
+    """The layer table for this spec on this data (no training)."""
+    return layer_table(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
+
+
+def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto",
+                    observers: list[Observer] | None = None, cancel: threading.Event | None = None,
+                    prepared: PreparedData | None = None) -> TrainedModel:
+    resolve_device(device)  # fail on a missing GPU before any work
+    prepared = prepared or prepare(df, spec.data, seed=spec.training.seed)
+    torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
+    model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
+    trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel)
+    fit = trainer.fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val)
+    metrics, details = {}, {}
+    for split in ("train", "val", "test"):
+        X, y = getattr(prepared, f"X_{split}"), getattr(prepared, f"y_{split}")
+        result = evaluate(fit.model, X, y, prepared.task, prepared.classes, prepared.target_mean, prepared.target_std)
+        metrics[split], details[split] = result.metrics, result.details
+    return TrainedModel(spec, prepared, fit, metrics, details, list(prepared.warnings))
