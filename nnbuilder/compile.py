@@ -100,7 +100,8 @@ def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs
         rows.append(LayerRow(f"{index + 1}. {layer.type}", layer.type, shape, count_parameters(block), _detail(layer)))
     head_units = kind.output_units(n_outputs)
     rows.append(LayerRow("Output", "output", (head_units,), count_parameters(model[-1]),
-                         f"{head_units} units, {kind.output_activation} ({kind.label.lower()})"))
+                         f"{head_units} unit{'s' if head_units > 1 else ''}, {kind.output_activation} "
+                         f"({kind.label.lower()})"))
     return rows
 
 

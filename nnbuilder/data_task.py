@@ -116,8 +116,13 @@ def imbalance_warning(codes: np.ndarray, classes: list, target: str) -> DataWarn
     """Warn when the smallest class is < 10% of the largest or has fewer than 5 rows."""
     counts = np.bincount(codes, minlength=len(classes))
     small, large = int(counts.argmin()), int(counts.argmax())
-    if counts[small] >= 5 and counts[small] >= 0.1 * counts[large]:
+    if counts[small] >= 0.1 * counts[large] and (counts[small] >= 5 or counts[small] == counts[large]):
         return None
+    if counts[small] == counts[large]:  # balanced, but too few rows of every class
+        return DataWarning(
+            "class_imbalance",
+            f"every class of '{target}' has only {counts[small]} row(s); results on so few examples are unreliable, "
+            "so collect more rows if you can.", target)
     return DataWarning(
         "class_imbalance",
         f"class {classes[small]!r} of '{target}' has only {counts[small]} row(s) while {classes[large]!r} has "

@@ -1,0 +1,138 @@
+"""Data: pick a built-in dataset or upload a CSV, choose the target, the task and the split."""
+
+import pandas as pd
+import streamlit as st
+
+from nnbuilder.data import infer_roles, infer_task, read_csv
+from nnbuilder.errors import NNBuilderError
+from nnbuilder.spec import DataSpec
+from nnbuilder.tasks import TASK_KINDS
+from ui import engine, state
+from ui.page import header, next_step, show_error, show_warnings
+from ui.widgets import field_widget
+from ui.session import start as start_session
+
+start_session()  # safe when Streamlit runs this page on its own (a deep link)
+
+UPLOAD_ERROR = "upload_error"
+UPLOAD_REV, DATASET_REV = "upload_rev", "dataset_rev"
+
+
+def _guess_target(df: pd.DataFrame):
+    current = state.spec_dict().get("data", {}).get("target")
+    return current if isinstance(current, str) and current in df.columns else df.columns[-1]
+
+
+def _on_upload(key: str) -> None:
+    """Read the new file; on failure keep the current table and remember the message."""
+    upload = st.session_state.get(key)
+    st.session_state[UPLOAD_ERROR] = None
+    if upload is None:
+        return
+    try:
+        df, warnings = read_csv(upload.getvalue(), name=upload.name)
+    except NNBuilderError as exc:
+        st.session_state[UPLOAD_ERROR] = (key, str(exc))  # shown while that file sits in the uploader
+        return
+    state.use_table(df, upload.name, warnings, _guess_target(df))
+    st.session_state[DATASET_REV] = st.session_state.get(DATASET_REV, 0) + 1  # clear the dataset menu
+
+
+def _on_dataset(key: str) -> None:
+    name = st.session_state.get(key)
+    if not name:
+        return
+    try:
+        df, warnings = state.load_builtin(name)
+    except NNBuilderError as exc:
+        st.session_state[UPLOAD_ERROR] = (None, str(exc))
+        return
+    st.session_state[UPLOAD_ERROR] = None
+    state.use_table(df, f"{state.BUILTIN_PREFIX}{name}", warnings, state.builtin_datasets()[name][1])
+    st.session_state[UPLOAD_REV] = st.session_state.get(UPLOAD_REV, 0) + 1  # clear the uploader
+
+
+header(1, "Data", "Start from a built-in dataset or upload your own table. Then choose the column to predict. "
+       "The app opens on a ready-made example, so you can also go straight to **Train**.")
+
+datasets = state.builtin_datasets()
+left, right = st.columns(2)
+with left:
+    current = state.data_name().removeprefix(state.BUILTIN_PREFIX)
+    key = f"dataset_{st.session_state.get(DATASET_REV, 0)}"
+    st.selectbox(
+        "Built-in dataset", list(datasets), index=list(datasets).index(current) if current in datasets else None,
+        format_func=lambda n: f"{n} — {datasets[n][0]}", key=key, on_change=_on_dataset, args=(key,),
+        placeholder="Pick a built-in dataset", help="Small classic datasets for practising and teaching.",
+    )
+with right:
+    key = f"upload_{st.session_state.get(UPLOAD_REV, 0)}"
+    st.file_uploader("Upload a CSV", type=["csv", "txt", "tsv"], key=key, on_change=_on_upload, args=(key,),
+                     help="A table with one row per example and a header row. Commas, semicolons or tabs all work.")
+
+failed = st.session_state.get(UPLOAD_ERROR)
+if failed and (failed[0] is None or st.session_state.get(failed[0]) is not None):
+    st.error(f"{failed[1]} — still using **{state.display_name()}**.", icon=":material/error:")
+
+df = state.data_frame()
+spec = state.spec_dict()
+data = spec.setdefault("data", {})
+rev = state.rev()
+
+st.subheader(f"Preview of {state.display_name()}")
+st.caption(f"{len(df):,} rows × {len(df.columns)} columns. The first 20 rows:")
+st.dataframe(df.head(20), hide_index=True)
+
+st.subheader("What to predict")
+columns = [str(c) for c in df.columns]
+target = data.get("target")
+col_target, col_task, col_detected = st.columns(3)
+with col_target:
+    chosen = st.selectbox("Target column", columns, index=columns.index(target) if target in columns else None,
+                          key=f"target_{rev}", placeholder="Choose the column to predict",
+                          help=DataSpec.model_fields["target"].description)
+    if isinstance(target, list):
+        st.caption(f"This spec predicts several columns at once: {', '.join(map(str, target))}.")
+    if chosen is not None and chosen != target:
+        data["target"] = target = chosen
+with col_task:
+    data["task"] = field_widget(DataSpec, "task", data.get("task", "auto"), key=f"task_{rev}",
+                                label="Task (auto-detected, or choose)")
+with col_detected:
+    if target is not None and (isinstance(target, list) or target in columns):
+        try:
+            detected = infer_task(df[target], data["task"])
+            st.metric("Detected task", TASK_KINDS[detected].label)
+        except NNBuilderError as exc:
+            show_error(exc)
+
+drop_options = [c for c in columns if c != target and not (isinstance(target, list) and c in target)]
+data["drop_columns"] = st.multiselect(
+    "Columns to leave out", drop_options, default=[c for c in data.get("drop_columns", []) if c in drop_options],
+    key=f"drop_{rev}_{target}", help=DataSpec.model_fields["drop_columns"].description + " IDs, names and free "
+    "text that says nothing general about a row belong here.",
+)
+
+split = data.setdefault("split", {"train": 0.7, "val": 0.15, "test": 0.15})
+train_pct = min(95, max(5, round(split.get("train", 0.7) * 100)))
+start = (train_pct, min(100, max(train_pct, round((split.get("train", 0.7) + split.get("val", 0.15)) * 100))))
+low, high = st.slider("Split: training | validation | test (%)", 5, 100, start, step=5, key=f"split_{rev}",
+                      help=DataSpec.model_fields["split"].description + " Drag the two handles.")
+data["split"] = {"train": low / 100, "val": (high - low) / 100, "test": round(1 - high / 100, 2)}
+st.caption(f"Training {low}% · validation {high - low}% · test {100 - high}% of the rows.")
+
+st.subheader("Columns")
+st.caption("How the network will see each column. Change the role of a column by leaving it out above.")
+try:
+    roles = infer_roles(df, target, data["drop_columns"])
+    st.dataframe(pd.DataFrame([{"column": c.name, "type": c.dtype, "missing": c.missing, "distinct values": c.unique,
+                                "role": c.role, "why": c.reason} for c in roles]), hide_index=True,
+                 height=min(38 + 35 * len(roles), 600),
+                 column_config={"why": st.column_config.TextColumn(width="large")})
+    prepared = engine.prepared_for(engine.data_settings_spec(spec))
+    show_warnings([*state.data_warnings(), *prepared.warnings])
+    next_step(f"Ready: {len(prepared.feature_columns)} input columns, task "
+              f"{TASK_KINDS[prepared.task].label.lower()}. Next, shape the network.", "pages/2_Build.py", "Build")
+except NNBuilderError as exc:
+    show_warnings(state.data_warnings())
+    show_error(exc)

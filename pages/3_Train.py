@@ -1,0 +1,128 @@
+"""Train: training settings, Train/Stop, and live curves polled from the background job."""
+
+import pandas as pd
+import streamlit as st
+
+from nnbuilder.errors import NNBuilderError
+from nnbuilder.jobs import training_work
+from nnbuilder.spec import TrainingSpec
+from nnbuilder.train import resolve_device
+from ui import charts, engine, jobs, stack, state
+from ui.page import header, show_error
+from ui.training import finished_line, job_rows, overfitting, progress_text
+from ui.widgets import field_widget
+from ui.session import start as start_session
+
+start_session()  # safe when Streamlit runs this page on its own (a deep link)
+
+POLL_S = 0.5
+SETTINGS = [  # three columns of settings, most used first
+    ["optimizer", "learning_rate", "batch_size", "epochs"],
+    ["weight_decay", "l1", "momentum"],
+    ["early_stopping_patience", "lr_schedule", "seed"],
+]
+
+
+def _on_dropout(key: str) -> None:
+    spec = state.spec_dict()
+    spec["layers"] = stack.set_dropout(spec.get("layers", []), st.session_state[key])
+    state.bump_rev()
+
+
+def _start() -> None:
+    spec = state.parsed_spec()  # SpecError lists every problem
+    engine.prepared_for(spec)  # data problems show here, before queueing
+    df = state.data_frame()
+    layers = len(spec.layers)
+    label = (f"{state.data_name().removeprefix(state.BUILTIN_PREFIX)}: {layers} layer{'s' * (layers != 1)}, "
+             f"{spec.training.optimizer} lr {spec.training.learning_rate:g}, {spec.training.epochs} epochs")
+    jobs.submit(label, training_work(df, spec, device="auto"), frame=df, spec=state.spec_dict(),
+                data_name=state.data_name(), data_warnings=state.data_warnings())
+
+
+def _on_stop() -> None:
+    if jobs.cancel_current():
+        st.toast("Stopping after the current batch…")
+
+
+def _render(snap) -> None:
+    st.caption(f"Run: {snap.label}")
+    if snap.status == "queued":
+        st.info(progress_text(snap), icon=":material/hourglass_top:")
+    elif snap.status == "running":
+        st.progress(snap.progress, text=progress_text(snap))
+    elif snap.status == "failed":
+        st.error(f"Training failed: {snap.error}", icon=":material/error:")
+    elif snap.status == "cancelled":
+        st.warning(f"Stopped by you at epoch {snap.epoch}/{snap.epochs}. The best weights so far are kept.",
+                   icon=":material/pan_tool:")
+    if snap.status in ("done", "cancelled") and snap.result is not None:
+        jobs.adopt_result(snap)
+        st.success(finished_line(snap.result), icon=":material/check_circle:")
+        st.page_link("pages/4_Evaluate.py", label="Evaluate the model", icon=":material/insights:")
+    history = list(snap.history)
+    if overfitting(history):
+        st.warning("Overfitting: the validation loss has been rising for several epochs while the training loss "
+                   "keeps falling. Try more dropout, weight decay, a smaller network or early stopping.",
+                   icon=":material/trending_up:")
+    if history:
+        loss_col, metric_col = st.columns(2)
+        loss_col.plotly_chart(charts.curve_figure(history, "loss"), key="live_loss")
+        if snap.metric:
+            metric_col.plotly_chart(charts.curve_figure(history, snap.metric), key="live_metric")
+
+
+header(3, "Train", "Choose how the network learns, then press **Train**. The curves update while it trains; "
+       "you can switch pages or even reload, and the run keeps going.")
+
+spec_data = state.spec_dict()
+training = spec_data.setdefault("training", {})
+rev = state.rev()
+st.caption(f"Training on: **{resolve_device('auto').type}**")
+
+columns = st.columns(3)
+for column, names in zip(columns, SETTINGS):
+    with column:
+        for name in names:
+            default = TrainingSpec.model_fields[name].default
+            training[name] = field_widget(TrainingSpec, name, training.get(name, default), key=f"train_{rev}_{name}")
+with columns[2]:
+    key = f"dropout_{rev}"
+    st.slider("Dropout (every dropout layer)", 0.0, 0.9, min(0.9, stack.dropout_rate(spec_data.get("layers", []))),
+              step=0.05, key=key, on_change=_on_dropout, args=(key,),
+              help="Sets the rate of every dropout layer on the Build page; with none, adds one after each dense "
+                   "layer. Fights overfitting.")
+
+snapshot = jobs.current_snapshot()
+active = snapshot is not None and not snapshot.finished
+train_col, stop_col, _ = st.columns([1, 1, 4])
+stop_col.button("Stop", disabled=not active, icon=":material/stop:", on_click=_on_stop)
+if train_col.button("Train", type="primary", disabled=active, icon=":material/play_arrow:"):
+    try:  # handled here, after the settings above wrote this run's values into the spec
+        _start()
+        st.rerun()  # redraw with the run under way: Stop enabled, curves polling
+    except NNBuilderError as exc:
+        show_error(exc)
+        where = {p.split(".")[0].split("[")[0] for p in exc.problems}
+        if "layers" in where:
+            st.page_link("pages/2_Build.py", label="Fix the layers on Build", icon=":material/account_tree:")
+        if "data" in where or not where & {"layers", "training"}:
+            st.page_link("pages/1_Data.py", label="Check the data on Data", icon=":material/table_chart:")
+
+
+@st.fragment(run_every=POLL_S if active else None)
+def live_panel() -> None:
+    snap = jobs.current_snapshot()
+    if snap is None:
+        st.caption("No training yet. Press **Train** to start.")
+        return
+    _render(snap)
+    if active and snap.finished:
+        st.rerun()  # a full run stops the polling and re-enables the buttons
+    runs = jobs.my_jobs()
+    if len(runs) > 1:
+        with st.expander(f"Your runs ({len(runs)})"):
+            st.dataframe(pd.DataFrame(job_rows(runs)), hide_index=True)
+
+
+live_panel()

@@ -1,0 +1,85 @@
+"""Evaluate: how the trained model does on rows it never saw."""
+
+import pandas as pd
+import streamlit as st
+
+from nnbuilder.tasks import TASK_KINDS
+from ui import charts, state
+from ui.page import header, next_step
+from ui.training import format_metric
+from ui.session import start as start_session
+
+start_session()  # safe when Streamlit runs this page on its own (a deep link)
+
+CLASSIFICATION_CARDS = [("accuracy", "accuracy", "Share of rows predicted right."),
+                        ("balanced_accuracy", "balanced accuracy", "Accuracy averaged over classes, so rare "
+                         "classes count as much as common ones."),
+                        ("f1_macro", "F1 (macro)", "Balance of precision and recall, averaged over classes."),
+                        ("roc_auc", "ROC AUC", "How well the scores rank positives above negatives: 0.5 is "
+                         "guessing, 1 is perfect.")]
+REGRESSION_CARDS = [("r2", "R²", "Share of the target's variation explained: 1 is perfect, 0 is no better than "
+                     "always predicting the mean."),
+                    ("rmse", "RMSE", "Typical size of an error, in the target's units (big errors weigh more)."),
+                    ("mae", "MAE", "Average size of an error, in the target's units.")]
+
+header(4, "Evaluate", "How well does the model do on the test rows, which it never saw while learning?")
+trained = state.trained()
+if trained is None:
+    next_step("Nothing trained yet. Train a model first; its results appear here.", "pages/3_Train.py", "Train")
+    st.stop()
+
+kind = TASK_KINDS[trained.task]
+split, split_name = "test", "Test"
+if not (trained.metrics.get("test") or {}).get("n"):
+    split, split_name = "val", "Validation"
+    st.info("There are no test rows (the split gives the test set 0%), so validation rows are shown instead.")
+scores, details = trained.metrics.get(split, {}), trained.details.get(split, {})
+
+st.caption(f"{kind.label} of **{', '.join(map(str, trained.prepared.target))}** · "
+           f"{scores.get('n', 0):,} {split_name.lower()} rows · {len(trained.fit.history)} epochs on "
+           f"{trained.fit.device} in {trained.fit.seconds:.1f}s")
+cards = CLASSIFICATION_CARDS if kind.is_classification else REGRESSION_CARDS
+for column, (key, name, help_text) in zip(st.columns(len(cards)), cards):
+    train_value = (trained.metrics.get("train") or {}).get(key)
+    column.metric(f"{split_name} {name}", format_metric(key, scores.get(key)), border=True,
+                  help=f"{help_text} On the training rows: {format_metric(key, train_value)}.")
+
+if kind.is_classification:
+    matrix_col, roc_col = st.columns(2)
+    if details.get("confusion_matrix"):
+        matrix_col.plotly_chart(charts.confusion_matrix_figure(details["classes"], details["confusion_matrix"]),
+                                key="confusion")
+        matrix_col.caption("Each row is the true class, each column the prediction; the diagonal is right.")
+    if details.get("roc_curves"):
+        roc_col.plotly_chart(charts.roc_figure(details["roc_curves"]), key="roc")
+        roc_col.caption("The closer a curve hugs the top-left corner, the better the model separates that class.")
+    if details.get("per_class"):
+        st.subheader("Per class")
+        st.dataframe(pd.DataFrame(details["per_class"]).round(3), hide_index=True)
+else:
+    targets = [str(t) for t in trained.prepared.target]
+    index = 0
+    if len(targets) > 1:
+        index = targets.index(st.selectbox("Target to plot", targets))
+    name = targets[index] if len(targets) > 1 else ""
+    scatter_col, residual_col = st.columns(2)
+    if details.get("actual"):
+        scatter_col.plotly_chart(charts.predicted_vs_actual_figure(details["actual"], details["predicted"], index,
+                                                                   name), key="scatter")
+        scatter_col.caption("Points on the dashed line are predicted exactly.")
+        residual_col.plotly_chart(charts.residuals_figure(details["actual"], details["predicted"], index, name),
+                                  key="residuals")
+        residual_col.caption("Errors should scatter evenly around zero, with no pattern.")
+
+st.subheader("Training curves")
+history = trained.fit.history
+loss_col, metric_col = st.columns(2)
+loss_col.plotly_chart(charts.curve_figure(history, "loss"), key="final_loss")
+metric_col.plotly_chart(charts.curve_figure(history, trained.fit.metric), key="final_metric")
+if trained.fit.best_epoch:
+    st.caption(f"The weights kept are from epoch {trained.fit.best_epoch}, the one with the lowest validation loss.")
+
+with st.expander("All metrics, per split"):
+    st.dataframe(pd.DataFrame(trained.metrics).T.round(4), width="stretch")
+
+next_step("Try the model on new rows, or download it.", "pages/5_Predict.py", "Predict")

@@ -1,0 +1,84 @@
+"""Predict: one row from a form, or many rows from a CSV, with the trained model."""
+
+import pandas as pd
+import streamlit as st
+
+from nnbuilder.data import read_csv
+from nnbuilder.errors import NNBuilderError
+from nnbuilder.tasks import TASK_KINDS
+from ui import charts, engine, state
+from ui.page import header, next_step, show_error, show_warnings
+from ui.predict_form import field_plans, render_inputs
+from ui.session import start as start_session
+
+start_session()  # safe when Streamlit runs this page on its own (a deep link)
+
+BATCH_CACHE = "_batch_predictions"
+SINGLE_RESULT = "_single_prediction"
+
+header(5, "Predict", "Ask the trained model about new rows: fill in one row below, or upload a CSV with many.")
+trained = state.trained()
+if trained is None:
+    next_step("Nothing trained yet. Train a model first, then come back to try it.", "pages/3_Train.py", "Train")
+    st.stop()
+
+try:
+    with st.spinner("Loading the model…"):
+        bundle, _ = engine.bundle_for(trained)
+except NNBuilderError as exc:
+    show_error(exc)
+    st.stop()
+
+prepared = trained.prepared
+is_classifier = TASK_KINDS[trained.task].is_classification
+frame = state.trained_frame()
+if frame is None:
+    frame = prepared.raw_test
+
+st.subheader("One row")
+with st.form("single_row"):
+    plans = field_plans(prepared.columns, prepared.feature_columns, frame)
+    row = render_inputs(plans)
+    submitted = st.form_submit_button("Predict", type="primary")
+if submitted:
+    try:  # kept in the session so the answer survives later reruns (e.g. a batch upload below)
+        st.session_state[SINGLE_RESULT] = (id(trained), bundle.predict(pd.DataFrame([row])))
+    except NNBuilderError as exc:
+        st.session_state.pop(SINGLE_RESULT, None)
+        show_error(exc)
+single = st.session_state.get(SINGLE_RESULT)
+if single and single[0] == id(trained):
+    result = single[1]
+    first = result.iloc[0]
+    for column in [c for c in result.columns if c.startswith("prediction")]:
+        value = first[column]
+        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+        st.metric(column.replace("_", " ").capitalize(), shown)
+    if is_classifier:
+        probabilities = {c.removeprefix("probability_"): float(first[c])
+                         for c in result.columns if c.startswith("probability_")}
+        st.plotly_chart(charts.probability_figure(probabilities), key="probabilities")
+
+st.subheader("Many rows")
+st.caption(f"The CSV needs the input columns the model was trained on: {', '.join(prepared.feature_columns)}. "
+           "Extra columns are ignored.")
+upload = st.file_uploader("Upload rows to predict (CSV)", type=["csv", "txt", "tsv"], key="predict_upload")
+if upload is not None:
+    cache_key = (upload.file_id, id(trained))
+    cached = st.session_state.get(BATCH_CACHE)
+    try:
+        if not cached or cached[0] != cache_key:
+            df, warnings = read_csv(upload.getvalue(), name=upload.name)
+            predictions = bundle.predict(df)
+            combined = pd.concat([predictions.reset_index(drop=True), df.reset_index(drop=True)], axis=1)
+            st.session_state[BATCH_CACHE] = cached = (cache_key, combined, warnings)
+        _, combined, warnings = cached
+        show_warnings(warnings)
+        st.caption(f"{len(combined):,} predictions. The first 20:")
+        st.dataframe(combined.head(20), hide_index=True)
+        st.download_button("Download predictions", combined.to_csv(index=False).encode("utf-8"),
+                           file_name="predictions.csv", mime="text/csv", type="primary", icon=":material/download:")
+    except NNBuilderError as exc:
+        show_error(exc)
+
+next_step("Keep the model: download it as a bundle.", "pages/6_Export.py", "Export")

@@ -1,0 +1,73 @@
+"""Chart builders are pure: plain data in, a plotly figure out, checked without a browser."""
+
+
+
+import plotly.graph_objects as go  # noqa: E402
+
+from nnbuilder.compile import layer_table  # noqa: E402
+from nnbuilder.spec import default_spec, parse_spec  # noqa: E402
+from ui import charts  # noqa: E402
+
+HISTORY = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.2 / e, "train_accuracy": 0.5 + e / 20,
+            "val_accuracy": 0.45 + e / 20, "lr": 0.001, "seconds": 0.1} for e in range(1, 6)]
+
+
+def test_curve_figure_has_train_and_validation():
+    fig = charts.curve_figure(HISTORY, "loss")
+    assert isinstance(fig, go.Figure)
+    assert [t.name for t in fig.data] == ["training", "validation"]
+    assert list(fig.data[0].x) == [1, 2, 3, 4, 5]
+    assert list(fig.data[1].y) == [1.2 / e for e in range(1, 6)]
+    assert charts.curve_figure(HISTORY, "accuracy").layout.yaxis.title.text == "Accuracy"
+
+
+def test_curve_figure_without_validation():
+    history = [{"epoch": 1, "train_loss": 1.0, "val_loss": None}]
+    assert [t.name for t in charts.curve_figure(history).data] == ["training"]
+    assert len(charts.curve_figure([]).data) == 0
+
+
+def test_confusion_matrix_counts_in_cells():
+    fig = charts.confusion_matrix_figure(["a", "b"], [[5, 1], [2, 7]])
+    heat = fig.data[0]
+    assert list(heat.x) == ["a", "b"] and [list(r) for r in heat.z] == [[5, 1], [2, 7]]
+    assert heat.text[1][1] == "7"
+
+
+def test_roc_figure_one_line_per_class_plus_chance():
+    curves = [{"class": "x", "fpr": [0, 0.5, 1], "tpr": [0, 0.9, 1], "auc": 0.85}]
+    fig = charts.roc_figure(curves)
+    assert len(fig.data) == 2 and "AUC 0.850" in fig.data[1].name
+
+
+def test_regression_figures():
+    actual, predicted = [[1.0], [2.0], [3.0]], [[1.5], [2.0], [2.0]]
+    scatter = charts.predicted_vs_actual_figure(actual, predicted)
+    assert list(scatter.data[1].x) == [1.0, 2.0, 3.0] and list(scatter.data[1].y) == [1.5, 2.0, 2.0]
+    residuals = charts.residuals_figure(actual, predicted)
+    assert list(residuals.data[0].y) == [-0.5, 0.0, 1.0]
+    multi = charts.predicted_vs_actual_figure([[1, 10]], [[2, 20]], target=1, name="b")
+    assert list(multi.data[1].x) == [10] and "(b)" in multi.layout.title.text
+
+
+def test_probability_figure():
+    fig = charts.probability_figure({"setosa": 0.7, "virginica": 0.3})
+    assert list(fig.data[0].y) == ["setosa", "virginica"] and fig.data[0].text[0] == "70.0%"
+
+
+def test_architecture_figure_from_layer_table():
+    rows = [r.to_dict() for r in layer_table(default_spec(), (2,), "binary", 2)]
+    fig = charts.architecture_figure(rows)
+    neurons = [t for t in fig.data if t.mode == "markers"]
+    assert len(neurons) == 4  # input, two dense layers, output; the dropout is a band
+    assert [len(t.y) for t in neurons] == [2, 10, 10, 1]  # at most ten neurons drawn per layer
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "Input" in texts and "Output" in texts and "⋮ 64" in texts
+    assert len(fig.layout.shapes) == 1  # the dropout band
+
+
+def test_architecture_figure_for_a_perceptron():
+    rows = [r.to_dict() for r in layer_table(parse_spec({"layers": []}), (3,), "regression", 1)]
+    fig = charts.architecture_figure(rows)
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 1 and len([x for x in lines[0].x if x is not None]) == 2 * 3  # 3 inputs -> 1 output

@@ -1,0 +1,52 @@
+"""Pure edits of the hidden-layer stack and the mapping of problems to layer editors."""
+
+
+
+
+from nnbuilder.compile import layer_table
+from nnbuilder.spec import parse_spec
+from ui import stack
+
+
+def test_add_move_delete():
+    layers = stack.add_layer([], "dense")
+    layers = stack.add_layer(layers, "dropout")
+    assert [layer["type"] for layer in layers] == ["dense", "dropout"]
+    assert layers[0] == {"type": "dense", "units": 64, "activation": "relu"}
+    assert [layer["type"] for layer in stack.move_layer(layers, 1, -1)] == ["dropout", "dense"]
+    assert stack.move_layer(layers, 0, -1) == layers  # nothing above the first layer
+    assert [layer["type"] for layer in stack.delete_layer(layers, 0)] == ["dropout"]
+
+
+def test_every_preset_is_a_valid_spec():
+    for name in stack.PRESETS:
+        spec = parse_spec({"layers": stack.preset_layers(name)})
+        rows = layer_table(spec, (4,), "multiclass", 3)
+        assert rows[0].name == "Input" and rows[-1].name == "Output"
+    assert stack.preset_layers("Perceptron / logistic regression") == []
+
+
+def test_presets_are_copies():
+    layers = stack.preset_layers("Small MLP")
+    layers[0]["units"] = 999
+    assert stack.PRESETS["Small MLP"][0]["units"] != 999
+
+
+def test_set_dropout_updates_or_adds():
+    layers = [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "dropout", "rate": 0.1}]
+    assert stack.dropout_rate(layers) == 0.1
+    assert stack.set_dropout(layers, 0.3)[1]["rate"] == 0.3
+    added = stack.set_dropout([{"type": "dense", "units": 8, "activation": "relu"}] * 2, 0.2)
+    assert [layer["type"] for layer in added] == ["dense", "dropout", "dense", "dropout"]
+    assert stack.set_dropout([], 0.2) == [{"type": "dropout", "rate": 0.2}]
+    assert stack.set_dropout([], 0.0) == []
+
+
+def test_split_problems_by_layer():
+    by_layer, general = stack.split_problems([
+        "layers[2].rate must be in [0, 1); got 1.5",
+        "layers[0] (dense): does not fit",
+        "training.learning_rate must be in (0, 10]; got 100",
+    ])
+    assert by_layer == {2: ["layers[2].rate must be in [0, 1); got 1.5"], 0: ["layers[0] (dense): does not fit"]}
+    assert general == ["training.learning_rate must be in (0, 10]; got 100"]

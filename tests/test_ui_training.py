@@ -1,0 +1,50 @@
+"""Plain-language lines about a training job, from hand-made snapshots."""
+
+
+
+
+from types import SimpleNamespace
+
+from ui.training import duration, finished_line, job_rows, overfitting, progress_text
+
+
+def snap(**kw):
+    base = dict(id="a" * 32, label="moons", status="running", queue_position=None, epoch=3, epochs=10,
+                batch=0, n_batches=5, history=(), metric="accuracy", elapsed_s=4.0, eta_s=12.4)
+    return SimpleNamespace(**(base | kw))
+
+
+def test_progress_text():
+    assert progress_text(snap()) == "Epoch 3/10, ~12s left"
+    assert progress_text(snap(status="queued", queue_position=2)) == "Waiting in the queue: position 2"
+    assert progress_text(snap(epochs=0, epoch=0)) == "Preparing the data…"
+    assert progress_text(snap(status="done", epoch=10)).startswith("Epoch 10/10 (finished")
+
+
+def test_duration():
+    assert duration(5.2) == "5s" and duration(75) == "1m 15s" and duration(3700) == "1h 01m" and duration(None) == "…"
+
+
+def test_overfitting_needs_rising_val_and_falling_train():
+    rising = [{"epoch": i, "train_loss": 1 - i * 0.05, "val_loss": 0.5 + i * 0.01} for i in range(8)]
+    assert overfitting(rising)
+    flat = [{"epoch": i, "train_loss": 1 - i * 0.05, "val_loss": 0.5} for i in range(8)]
+    assert not overfitting(flat)
+    assert not overfitting(rising[:3])
+    assert not overfitting([{"epoch": i, "train_loss": 1.0, "val_loss": None} for i in range(8)])
+
+
+def test_finished_line_names_the_test_metric():
+    trained = SimpleNamespace(metrics={"test": {"n": 30, "accuracy": 0.9}}, fit=SimpleNamespace(
+        history=[{}] * 12, stop_reason="early_stopped"))
+    line = finished_line(trained)
+    assert "12 epochs" in line and "test accuracy 90.0%" in line and "Evaluate" in line and "early" in line
+    regression = SimpleNamespace(metrics={"test": {"n": 30, "r2": 0.5}}, fit=SimpleNamespace(
+        history=[{}], stop_reason="completed"))
+    assert "test R² 0.500" in finished_line(regression)
+
+
+def test_job_rows():
+    rows = job_rows([snap(history=({"val_accuracy": 0.8},))])
+    assert rows[0]["status"] == "training" and rows[0]["last score"] == "accuracy 0.800"
+    assert rows[0]["epochs"] == "3/10"

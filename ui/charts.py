@@ -1,0 +1,176 @@
+"""Plotly figures for the pages. Pure functions: plain data in, a `go.Figure` out.
+
+Nothing here imports Streamlit, so every chart is unit-tested without a
+browser. Colours are fixed (train blue, validation orange) so the curves read
+the same on every page and on a projector.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+TRAIN_COLOUR = "#1f77b4"
+VAL_COLOUR = "#ff7f0e"
+NEURON_TYPES = ("input", "dense", "output")  # rows drawn as columns of neurons; the rest are bands
+MAX_DRAWN_UNITS = 10
+METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²", "loss": "Loss"}
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title=title, xaxis_title=x, yaxis_title=y, height=height, margin=dict(l=50, r=20, t=50, b=45),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+    )
+    return fig
+
+
+def curve_figure(history: Sequence[dict], key: str = "loss") -> go.Figure:
+    """Train and validation `key` ("loss", "accuracy", "r2") per epoch."""
+    fig = go.Figure()
+    epochs = [row.get("epoch") for row in history]
+    for split, colour, name in (("train", TRAIN_COLOUR, "training"), ("val", VAL_COLOUR, "validation")):
+        values = [row.get(f"{split}_{key}") for row in history]
+        if any(v is not None for v in values):
+            fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers" if len(epochs) < 40 else "lines",
+                                     name=name, line=dict(color=colour, width=3)))
+    label = METRIC_LABELS.get(key, key)
+    return _layout(fig, f"{label} per epoch", "epoch", label)
+
+
+def confusion_matrix_figure(classes: Sequence[str], matrix: Sequence[Sequence[int]]) -> go.Figure:
+    """Rows are the true class, columns the predicted one; each cell shows its count."""
+    labels = [str(c) for c in classes]
+    fig = go.Figure(go.Heatmap(
+        z=matrix, x=labels, y=labels, colorscale="Blues", showscale=False,
+        text=[[str(v) for v in row] for row in matrix], texttemplate="%{text}", textfont=dict(size=16),
+        hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return _layout(fig, "Confusion matrix (test rows)", "predicted class", "true class", height=420)
+
+
+def roc_figure(curves: Sequence[dict]) -> go.Figure:
+    """One line per curve dict {class, fpr, tpr, auc}, plus the chance diagonal."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                             line=dict(color="grey", dash="dash")))
+    for curve in curves:
+        fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", line=dict(width=3),
+                                 name=f"{curve['class']} (AUC {curve['auc']:.3f})"))
+    fig.update_xaxes(range=[0, 1])
+    fig.update_yaxes(range=[0, 1.02])
+    return _layout(fig, "ROC curve (test rows)", "false positive rate", "true positive rate", height=420)
+
+
+def _column(values: Sequence, index: int) -> list[float]:
+    """Regression details hold rows of targets; pick one target (plain numbers pass through)."""
+    return [v[index] if isinstance(v, (list, tuple)) else v for v in values]
+
+
+def predicted_vs_actual_figure(actual: Sequence, predicted: Sequence, target: int = 0, name: str = "") -> go.Figure:
+    a, p = _column(actual, target), _column(predicted, target)
+    lo, hi = (min(a + p), max(a + p)) if a else (0.0, 1.0)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect prediction",
+                             line=dict(color="grey", dash="dash")))
+    fig.add_trace(go.Scatter(x=a, y=p, mode="markers", name="test rows", marker=dict(color=TRAIN_COLOUR, opacity=0.7)))
+    suffix = f" ({name})" if name else ""
+    return _layout(fig, f"Predicted vs actual{suffix}", "actual", "predicted", height=420)
+
+
+def residuals_figure(actual: Sequence, predicted: Sequence, target: int = 0, name: str = "") -> go.Figure:
+    a, p = _column(actual, target), _column(predicted, target)
+    residuals = [x - y for x, y in zip(a, p)]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=p, y=residuals, mode="markers", name="test rows",
+                             marker=dict(color=VAL_COLOUR, opacity=0.7)))
+    fig.add_hline(y=0, line=dict(color="grey", dash="dash"))
+    suffix = f" ({name})" if name else ""
+    return _layout(fig, f"Residuals{suffix}: actual − predicted", "predicted", "residual", height=420)
+
+
+def probability_figure(probabilities: dict[str, float]) -> go.Figure:
+    """Horizontal bars, one per class, for a single prediction."""
+    names = [str(k) for k in probabilities]
+    values = [float(v) for v in probabilities.values()]
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=TRAIN_COLOUR,
+                           text=[f"{v:.1%}" for v in values], textposition="auto"))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(type="category", autorange="reversed")
+    return _layout(fig, "Class probabilities", "probability", "class", height=max(220, 60 + 40 * len(names)))
+
+
+def _units(row: dict) -> int:
+    shape = row.get("output_shape") or (1,)
+    return int(math.prod(shape))
+
+
+def _neuron_ys(count: int) -> list[float]:
+    """Vertical positions of the drawn neurons, centred on 0 (at most MAX_DRAWN_UNITS)."""
+    drawn = min(count, MAX_DRAWN_UNITS)
+    return [(drawn - 1) / 2 - i for i in range(drawn)]
+
+
+def architecture_figure(rows: Sequence[dict]) -> go.Figure:
+    """Input → hidden layers → output, from the layer table rows (dicts of LayerRow).
+
+    Input, dense and output rows are columns of neurons (at most ten drawn, with a
+    "⋮" when there are more) joined by their connections; shape-keeping layers
+    (dropout, batch norm, activation) are shaded bands between them.
+    """
+    fig = go.Figure()
+    columns, previous = [], None
+    for x, row in enumerate(rows):
+        is_neurons = row.get("type") in NEURON_TYPES
+        ys = _neuron_ys(_units(row)) if is_neurons else []
+        columns.append((x, row, is_neurons, ys))
+        if is_neurons and previous is not None:
+            px_, pys = previous
+            line_x, line_y = [], []
+            for y0 in pys:
+                for y1 in ys:
+                    line_x += [px_, x, None]
+                    line_y += [y0, y1, None]
+            fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", hoverinfo="skip", showlegend=False,
+                                     line=dict(color="rgba(120,120,120,0.25)", width=1)))
+        if is_neurons:
+            previous = (x, ys)
+    top = MAX_DRAWN_UNITS / 2 + 0.5
+    stagger = len(rows) > 6  # many layers: alternate label heights so neighbours do not overlap
+    for x, row, is_neurons, ys in columns:
+        detail = str(row.get("detail", "")).replace(", ", "<br>").replace(" (", "<br>(")
+        label = f"<b>{row.get('name')}</b><br>{detail}"
+        if row.get("parameters"):
+            label += f"<br>{row['parameters']:,} params"
+        y = -top - 0.3 - (2.6 if stagger and x % 2 else 0)
+        fig.add_annotation(x=x, y=y, text=label, showarrow=False, yanchor="top", font=dict(size=11))
+        if not is_neurons:
+            fig.add_shape(type="rect", x0=x - 0.3, x1=x + 0.3, y0=-top + 0.3, y1=top - 0.3,
+                          fillcolor="rgba(255,127,14,0.18)", line=dict(color=VAL_COLOUR, width=1))
+            continue
+        colour = {"input": "#2ca02c", "output": "#d62728"}.get(row.get("type"), TRAIN_COLOUR)
+        units = _units(row)
+        fig.add_trace(go.Scatter(
+            x=[x] * len(ys), y=ys, mode="markers", showlegend=False,
+            marker=dict(size=18, color=colour, line=dict(color="white", width=1)),
+            hovertemplate=f"{row.get('name')}: {units:,} units<extra></extra>",
+        ))
+        if units > MAX_DRAWN_UNITS:
+            fig.add_annotation(x=x, y=ys[-1] - 0.9, text=f"⋮ {units:,}", showarrow=False, font=dict(size=14))
+    fig.update_xaxes(visible=False, range=[-0.6, max(len(rows) - 0.4, 1)])
+    fig.update_yaxes(visible=False, range=[-top - (6.4 if stagger else 3.8), top])
+    fig.update_layout(height=520 if stagger else 480, margin=dict(l=10, r=10, t=40, b=10), title="Architecture",
+                      plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def history_frame_columns(metric: str | None) -> list[str]:
+    """Columns of the per-epoch table, in reading order."""
+    columns = ["epoch", "train_loss", "val_loss"]
+    if metric:
+        columns += [f"train_{metric}", f"val_{metric}"]
+    return columns + ["lr", "seconds"]

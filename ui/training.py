@@ -1,0 +1,103 @@
+"""Plain-language text about a training job, from its snapshot. Pure: no Streamlit.
+
+The Train page shows these lines; tests check them with hand-made snapshots.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+OVERFIT_EPOCHS = 5  # validation loss rising this many epochs in a row while training loss falls
+METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²"}
+STATUS_WORDS = {
+    "queued": "waiting", "running": "training", "done": "finished",
+    "failed": "failed", "cancelled": "stopped",
+}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def progress_text(snapshot) -> str:
+    """'Epoch 3/20, ~12s left' for a running job; a short status line otherwise."""
+    if snapshot.status == "queued":
+        return f"Waiting in the queue: position {snapshot.queue_position}"
+    if snapshot.status == "running" and not snapshot.epochs:
+        return "Preparing the data…"
+    text = f"Epoch {snapshot.epoch}/{snapshot.epochs}"
+    if snapshot.status == "running":
+        text += f", ~{duration(snapshot.eta_s)} left" if snapshot.eta_s is not None else ", estimating time left…"
+    else:
+        text += f" ({STATUS_WORDS.get(snapshot.status, snapshot.status)} after {duration(snapshot.elapsed_s)})"
+    return text
+
+
+def overfitting(history: Sequence[dict], epochs: int = OVERFIT_EPOCHS) -> bool:
+    """True when validation loss rose for `epochs` epochs in a row while training loss fell."""
+    if len(history) <= epochs:
+        return False
+    recent = list(history)[-(epochs + 1):]
+    val = [row.get("val_loss") for row in recent]
+    train = [row.get("train_loss") for row in recent]
+    if any(v is None for v in val) or any(t is None for t in train):
+        return False
+    rising = all(b > a for a, b in zip(val, val[1:]))
+    return rising and train[-1] < train[0]
+
+
+def format_metric(name: str, value) -> str:
+    if value is None:
+        return "n/a"
+    if name in ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc"):
+        return f"{value:.1%}" if name in ("accuracy", "balanced_accuracy") else f"{value:.3f}"
+    if name == "r2":
+        return f"{value:.3f}"
+    return f"{value:.4g}"
+
+
+def finished_line(trained) -> str:
+    """The success line: the headline test metric and where to go next."""
+    test = trained.metrics.get("test") or {}
+    split = "test"
+    if not test.get("n"):
+        test, split = trained.metrics.get("val") or {}, "validation"
+    if "accuracy" in test:
+        headline = f"{split} accuracy {format_metric('accuracy', test['accuracy'])}"
+    elif "r2" in test:
+        headline = f"{split} R² {format_metric('r2', test['r2'])}"
+    else:
+        headline = "no held-out rows to score"
+    stop = {"early_stopped": " (stopped early: validation loss stopped improving)",
+            "cancelled": " (stopped by you; the best epoch so far is kept)"}.get(trained.fit.stop_reason, "")
+    return (f"Training finished after {len(trained.fit.history)} epochs{stop}: {headline}. "
+            "Open **Evaluate** to see how the model does, class by class.")
+
+
+def job_rows(snapshots) -> list[dict]:
+    """One row per job for the small 'your runs' table."""
+    rows = []
+    for snap in snapshots:
+        last = snap.history[-1] if snap.history else {}
+        metric = snap.metric
+        value = last.get(f"val_{metric}") if metric else None
+        if value is None and metric:
+            value = last.get(f"train_{metric}")
+        rows.append({
+            "run": snap.label,
+            "status": STATUS_WORDS.get(snap.status, snap.status),
+            "epochs": f"{snap.epoch}/{snap.epochs}" if snap.epochs else "-",
+            "last score": "" if value is None else f"{METRIC_NAMES.get(metric, metric)} {value:.3f}",
+            "time": duration(snap.elapsed_s),
+            "id": snap.id[:8],
+        })
+    return rows
