@@ -31,6 +31,9 @@ OPTIMIZERS: dict[str, tuple[Callable[..., torch.optim.Optimizer], str]] = {
     ),
 }
 
+# Optimizers that read `momentum`; the others ignore it (the UI greys it out for them).
+USES_MOMENTUM = frozenset({"sgd", "rmsprop"})
+
 SCHEDULES = {
     "none": "keep the learning rate constant",
     "step": "divide the learning rate by 10 every third of the epochs",

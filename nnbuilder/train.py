@@ -27,7 +27,7 @@ from .spec import TrainingSpec
 from .tasks import TASK_KINDS, loss_target
 
 PROGRESS_EVERY_S = 0.25  # batch progress events at most this often, so listeners cost nothing
-TRAIN_METRIC_ROWS = 10_000  # train metric measured in eval mode on this many fixed rows
+TRAIN_METRIC_ROWS = 4_096  # train metric measured in eval mode on this many fixed rows (±1.5% on accuracy)
 
 
 def resolve_device(requested: str = "auto") -> torch.device:
@@ -146,17 +146,22 @@ class Trainer:
         batch_size = min(self.training.batch_size, train.rows)
         order = torch.randperm(train.rows, generator=generator).to(train.x.device)
         n_batches = math.ceil(train.rows / batch_size)
-        total = torch.zeros((), device=train.x.device)  # summed on the device, read once
+        # Batch losses stay on the device (no sync per batch) and are summed once per epoch;
+        # keeping the handles costs no kernel launch, unlike a running sum.
+        losses: list[torch.Tensor] = []
+        cancel, report, l1 = self.cancel, bool(self.observers), self.training.l1  # locals: the hot loop
         last_report = time.perf_counter()
         for batch in range(n_batches):
-            if self.cancel is not None and self.cancel.is_set():
+            if cancel is not None and cancel.is_set():
                 return math.nan, True
             index = order[batch * batch_size:(batch + 1) * batch_size]
-            total += self._train_step(model, train.x[index], train.y[index], loss_fn, optimizer) * index.shape[0]
-            if self.observers and time.perf_counter() - last_report > PROGRESS_EVERY_S:
+            losses.append(self._train_step(model, train.x[index], train.y[index], loss_fn, optimizer, l1))
+            if report and time.perf_counter() - last_report > PROGRESS_EVERY_S:
                 last_report = time.perf_counter()
                 self._emit(BatchProgress(epoch, batch + 1, n_batches))
-        mean_loss = float(total) / train.rows
+        sizes = torch.full((n_batches,), float(batch_size), device=train.x.device)
+        sizes[-1] = train.rows - batch_size * (n_batches - 1)  # the last batch may be short
+        mean_loss = float(torch.stack(losses) @ sizes) / train.rows
         if not math.isfinite(mean_loss):
             raise TrainingError(
                 f"training diverged at epoch {epoch}: the loss became {mean_loss} "
@@ -165,12 +170,13 @@ class Trainer:
             )
         return mean_loss, False
 
-    def _train_step(self, model, xb, yb, loss_fn, optimizer) -> torch.Tensor:
+    @staticmethod
+    def _train_step(model, xb, yb, loss_fn, optimizer, l1: float) -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(xb), yb)
         penalised = loss
-        if self.training.l1 > 0:  # L1 on weights only; biases and norm shifts stay free
-            penalised = loss + self.training.l1 * sum(p.abs().sum() for name, p in model.named_parameters() if "weight" in name)
+        if l1 > 0:  # L1 on weights only; biases and norm shifts stay free
+            penalised = loss + l1 * sum(p.abs().sum() for name, p in model.named_parameters() if "weight" in name)
         penalised.backward()
         optimizer.step()
         return loss.detach()  # the data loss, so curves stay comparable across penalties

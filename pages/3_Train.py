@@ -5,6 +5,7 @@ import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.jobs import training_work
+from nnbuilder.optim import USES_MOMENTUM
 from nnbuilder.spec import TrainingSpec
 from nnbuilder.train import resolve_device
 from ui import charts, engine, jobs, stack, state
@@ -85,7 +86,9 @@ for column, names in zip(columns, SETTINGS):
     with column:
         for name in names:
             default = TrainingSpec.model_fields[name].default
-            training[name] = field_widget(TrainingSpec, name, training.get(name, default), key=f"train_{rev}_{name}")
+            ignored = name == "momentum" and training.get("optimizer") not in USES_MOMENTUM
+            training[name] = field_widget(TrainingSpec, name, training.get(name, default), key=f"train_{rev}_{name}",
+                                          disabled=ignored)
 with columns[2]:
     key = f"dropout_{rev}"
     st.slider("Dropout (every dropout layer)", 0.0, 0.9, min(0.9, stack.dropout_rate(spec_data.get("layers", []))),
