@@ -10,7 +10,8 @@ from nnbuilder.spec import TrainingSpec
 from nnbuilder.train import resolve_device
 from ui import charts, engine, jobs, stack, state
 from ui.page import header, show_error
-from ui.training import finished_line, job_rows, overfitting, progress_text
+from nnbuilder.diagnostics import overfitting
+from ui.training import finished_line, job_rows, progress_text
 from ui.widgets import field_widget
 from ui.session import start as start_session
 

@@ -5,7 +5,7 @@
 
 from types import SimpleNamespace
 
-from ui.training import duration, finished_line, job_rows, overfitting, progress_text
+from ui.training import duration, finished_line, job_rows, progress_text
 
 
 def snap(**kw):
@@ -23,15 +23,6 @@ def test_progress_text():
 
 def test_duration():
     assert duration(5.2) == "5s" and duration(75) == "1m 15s" and duration(3700) == "1h 01m" and duration(None) == "…"
-
-
-def test_overfitting_needs_rising_val_and_falling_train():
-    rising = [{"epoch": i, "train_loss": 1 - i * 0.05, "val_loss": 0.5 + i * 0.01} for i in range(8)]
-    assert overfitting(rising)
-    flat = [{"epoch": i, "train_loss": 1 - i * 0.05, "val_loss": 0.5} for i in range(8)]
-    assert not overfitting(flat)
-    assert not overfitting(rising[:3])
-    assert not overfitting([{"epoch": i, "train_loss": 1.0, "val_loss": None} for i in range(8)])
 
 
 def test_finished_line_names_the_test_metric():

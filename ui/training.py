@@ -5,9 +5,7 @@ The Train page shows these lines; tests check them with hand-made snapshots.
 
 from __future__ import annotations
 
-from typing import Sequence
 
-OVERFIT_EPOCHS = 5  # validation loss rising this many epochs in a row while training loss falls
 METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²"}
 STATUS_WORDS = {
     "queued": "waiting", "running": "training", "done": "finished",
@@ -40,19 +38,6 @@ def progress_text(snapshot) -> str:
     else:
         text += f" ({STATUS_WORDS.get(snapshot.status, snapshot.status)} after {duration(snapshot.elapsed_s)})"
     return text
-
-
-def overfitting(history: Sequence[dict], epochs: int = OVERFIT_EPOCHS) -> bool:
-    """True when validation loss rose for `epochs` epochs in a row while training loss fell."""
-    if len(history) <= epochs:
-        return False
-    recent = list(history)[-(epochs + 1):]
-    val = [row.get("val_loss") for row in recent]
-    train = [row.get("train_loss") for row in recent]
-    if any(v is None for v in val) or any(t is None for t in train):
-        return False
-    rising = all(b > a for a, b in zip(val, val[1:]))
-    return rising and train[-1] < train[0]
 
 
 def format_metric(name: str, value) -> str:
