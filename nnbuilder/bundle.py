@@ -3,8 +3,9 @@
 Layout of a bundle:
     spec.json                the NetworkSpec it was trained from
     weights.safetensors      the network's weights (tensors only, no code)
-    preprocessing.skops      the fitted scikit-learn preprocessing (skops: no pickle)
-    meta.json                task, columns and roles, classes, target scaling, shapes
+    preprocessing.skops      the fitted scikit-learn preprocessing (skops: no pickle); tabular input only
+    meta.json                task, input kind, columns and roles (or pixel columns, image shape and
+                             pixel scale), classes, target scaling, shapes
     history.json             one dict per epoch
     metrics.json             metrics per split, chart details, warnings, timing
     manifest.json            sha256 of every file above; anything else in the folder is refused
@@ -30,13 +31,15 @@ from safetensors.torch import load_file, save_file
 
 from . import __version__
 from .compile import build_model
-from .data import Preprocessing
+from .data import ImagePreprocessing, Preprocessing
 from .errors import BundleError, NNBuilderError
 from .evaluate import model_outputs
 from .spec import NetworkSpec, parse_spec, spec_to_json
 from .tasks import TASK_KINDS
 
 FILES = ("spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json")
+# An image model's preprocessing is plain JSON in meta.json: it has no fitted scikit-learn object.
+IMAGE_FILES = tuple(name for name in FILES if name != "preprocessing.skops")
 # The only non-sklearn types the preprocessing file may name; skops refuses anything else.
 TRUSTED_SKOPS_TYPES = ["numpy.dtype"]
 
@@ -45,7 +48,7 @@ TRUSTED_SKOPS_TYPES = ["numpy.dtype"]
 class Bundle:
     spec: NetworkSpec
     model: torch.nn.Module
-    preprocessing: Preprocessing
+    preprocessing: Preprocessing | ImagePreprocessing
     meta: dict
     history: list[dict]
     metrics: dict
@@ -81,8 +84,8 @@ def save_bundle(trained, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        _write_files(trained, staging)
-        _write_json(staging / "manifest.json", {name: _sha256(staging / name) for name in FILES})
+        files = _write_files(trained, staging)
+        _write_json(staging / "manifest.json", {name: _sha256(staging / name) for name in files})
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -97,18 +100,24 @@ def save_bundle(trained, path: str | Path) -> Path:
     return path
 
 
-def _write_files(trained, folder: Path) -> None:
+def _write_files(trained, folder: Path) -> tuple[str, ...]:
+    """Writes the bundle's files (not the manifest) and returns their names."""
     prepared = trained.prepared
+    image = prepared.input_kind == "image"
     (folder / "spec.json").write_text(spec_to_json(trained.spec), encoding="utf-8")
     state = {k: v.detach().cpu().contiguous() for k, v in trained.model.state_dict().items()}
     save_file(state, str(folder / "weights.safetensors"))
-    (folder / "preprocessing.skops").write_bytes(sio.dumps(prepared.preprocessor))
+    if not image:
+        (folder / "preprocessing.skops").write_bytes(sio.dumps(prepared.preprocessor))
     meta = {
         "nnbuilder_version": __version__,
         "torch_version": torch.__version__,
         "task": prepared.task,
         "target": list(prepared.target),
-        **prepared.preprocessing.state(),  # feature_columns and column roles, to encode new rows
+        "input_kind": prepared.input_kind,
+        "feature_columns": list(prepared.feature_columns),
+        "columns": [c.to_dict() for c in prepared.columns],
+        **prepared.preprocessing.state(),  # column roles, or pixel columns + image shape + pixel scale
         "feature_names": list(prepared.feature_names),
         "classes": _plain(prepared.classes),
         "target_mean": _plain(prepared.target_mean),
@@ -121,6 +130,7 @@ def _write_files(trained, folder: Path) -> None:
     _write_json(folder / "metrics.json", {
         "metrics": trained.metrics, "details": trained.details, "summary": trained.summary(),
     })
+    return IMAGE_FILES if image else FILES
 
 
 def load_bundle(path: str | Path) -> Bundle:
@@ -133,11 +143,11 @@ def load_bundle(path: str | Path) -> Bundle:
             raise BundleError(f"{path} is neither a bundle folder nor a bundle zip")
         with tempfile.TemporaryDirectory() as tmp:
             return load_bundle(_unzip(path, Path(tmp)))
-    _verify_manifest(path)
+    files = _verify_manifest(path)
     try:
         spec = parse_spec(json.loads((path / "spec.json").read_text(encoding="utf-8")))
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-        preprocessor = _load_preprocessor(path / "preprocessing.skops")
+        preprocessing = _load_preprocessing(path, meta, files)
         model = build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"])
         model.load_state_dict(load_file(str(path / "weights.safetensors")))
         model.eval()
@@ -147,19 +157,26 @@ def load_bundle(path: str | Path) -> Bundle:
         raise BundleError(f"model bundle {path} is not usable: {exc}") from None
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise BundleError(f"model bundle {path} is damaged ({exc.__class__.__name__}: {str(exc)[:200]})") from None
-    return Bundle(spec, model, Preprocessing.from_state(preprocessor, meta), meta, history, metrics)
+    return Bundle(spec, model, preprocessing, meta, history, metrics)
 
 
 def bundle_zip_bytes(path: str | Path) -> bytes:
     """The bundle folder as zip bytes, for a download button."""
     buffer = io.BytesIO()
+    files = _bundle_files(json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8")))
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in (*FILES, "manifest.json"):
+        for name in (*files, "manifest.json"):
             archive.write(Path(path) / name, name)
     return buffer.getvalue()
 
 
-def _verify_manifest(folder: Path) -> None:
+def _bundle_files(manifest: dict) -> tuple[str, ...]:
+    # A tabular model's manifest names its skops file; whether it must have one is checked against meta.json.
+    return FILES if "preprocessing.skops" in manifest else IMAGE_FILES
+
+
+def _verify_manifest(folder: Path) -> tuple[str, ...]:
+    """The bundle's files (manifest.json aside), once every one is present and unaltered."""
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise BundleError(f"{folder} is not an nnbuilder bundle: manifest.json is missing")
@@ -167,15 +184,27 @@ def _verify_manifest(folder: Path) -> None:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise BundleError(f"model bundle {folder} has a damaged manifest.json") from None
+    if not isinstance(manifest, dict):
+        raise BundleError(f"model bundle {folder} has a damaged manifest.json")
+    files = _bundle_files(manifest)
     present = {p.name for p in folder.iterdir()} - {"manifest.json"}
-    extra = sorted(present - set(FILES))
+    extra = sorted(present - set(files))
     if extra:
         raise BundleError(f"model bundle {folder} holds unexpected files ({', '.join(extra)}); refusing to load it")
-    for name in FILES:
+    for name in files:
         if name not in present:
             raise BundleError(f"model bundle {folder} is missing {name}")
         if manifest.get(name) != _sha256(folder / name):
             raise BundleError(f"model bundle {folder}: {name} was altered after saving (checksum mismatch); refusing to load it")
+    return files
+
+
+def _load_preprocessing(folder: Path, meta: dict, files: tuple[str, ...]):
+    if meta.get("input_kind", "tabular") == "image":
+        return ImagePreprocessing.from_state(meta)
+    if "preprocessing.skops" not in files:
+        raise BundleError(f"model bundle {folder} is missing preprocessing.skops")
+    return Preprocessing.from_state(_load_preprocessor(folder / "preprocessing.skops"), meta)
 
 
 def _load_preprocessor(file: Path):

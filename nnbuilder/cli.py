@@ -146,13 +146,13 @@ def _inspect(args) -> int:
 
     spec = _spec_from_args(args)
     df, _ = _read_table(args.data)
-    prepared = prepare(df, spec.data, seed=spec.training.seed)
+    prepared = prepare(df, spec.data, seed=spec.training.seed, input=spec.input)
     rows = describe_network(spec, prepared)
     total = sum(row.parameters for row in rows)
     if args.json:
         print(json.dumps({"task": prepared.task, "layers": [r.to_dict() for r in rows], "total_parameters": total}))
         return 0
-    print(f"task: {prepared.task}   input features: {prepared.input_shape[0]}")
+    print(f"task: {prepared.task}   input: {rows[0].detail} {rows[0].output_shape}")
     print(f"{'layer':<16}{'output shape':<16}{'parameters':>12}  detail")
     for row in rows:
         print(f"{row.name:<16}{str(row.output_shape):<16}{row.parameters:>12,}  {row.detail}")

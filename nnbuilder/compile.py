@@ -95,7 +95,7 @@ def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs
     model = build_on_meta(spec, input_shape, task_kind, n_outputs)
     shapes = output_shapes(spec, input_shape)
     kind = TASK_KINDS[task_kind]
-    rows = [LayerRow("Input", "input", tuple(input_shape), 0, f"{math.prod(input_shape)} features")]
+    rows = [LayerRow("Input", "input", tuple(input_shape), 0, _input_detail(tuple(input_shape)))]
     for index, (layer, shape, block) in enumerate(zip(spec.layers, shapes, model)):
         rows.append(LayerRow(f"{index + 1}. {layer.type}", layer.type, shape, count_parameters(block), _detail(layer)))
     head_units = kind.output_units(n_outputs)
@@ -105,6 +105,14 @@ def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs
     return rows
 
 
+def _input_detail(shape: Shape) -> str:
+    if len(shape) == 3:
+        return f"{shape[1]}×{shape[2]} image, {shape[0]} channel{'s' if shape[0] > 1 else ''}"
+    if len(shape) == 2:
+        return f"{shape[0]} steps × {shape[1]} features"
+    return f"{math.prod(shape)} features"
+
+
 def _detail(layer) -> str:
-    fields = layer.model_dump(exclude={"type"})
+    fields = layer.model_dump(exclude={"type"}, exclude_none=True)
     return ", ".join(f"{key} {value}" for key, value in fields.items()) or LAYERS[layer.type].label

@@ -7,6 +7,8 @@
                                classes), fit the preprocessing on the train rows only, encode
                                everything to float32, standardise regression targets
     transform_features         encode new raw rows exactly like the training rows (data_features)
+    image input                pixel columns -> (rows, C, H, W) scaled to [0, 1] (data_image), chosen by
+                               the spec's input section; detect_input_kind suggests it for pixel tables
 
 Every problem the user can fix is a `DataError` with one readable line; everything
 worth knowing that does not stop training is a structured `DataWarning`.
@@ -15,7 +17,7 @@ worth knowing that does not stop training is a structured `DataWarning`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from .data_features import Preprocessing, build_frame, feature_names, make_preprocessor, part_name, transform_features
 from .data_clean import dedupe_names
+from .data_image import ImagePreprocessing, detect_input_kind, fit_image_preprocessing, pixel_columns
 from .data_io import read_csv
 from .data_records import ColumnInfo, DataWarning
 from .data_roles import infer_roles
@@ -32,8 +35,8 @@ from .errors import DataError
 from .spec_errors import did_you_mean
 
 __all__ = [
-    "ColumnInfo", "DataWarning", "PreparedData", "Preprocessing", "infer_roles", "infer_task", "load_table",
-    "prepare", "read_csv", "transform_features",
+    "ColumnInfo", "DataWarning", "ImagePreprocessing", "PreparedData", "Preprocessing", "detect_input_kind",
+    "infer_roles", "infer_task", "load_table", "prepare", "read_csv", "transform_features",
 ]
 
 FEW_ROWS = 20
@@ -48,7 +51,7 @@ class PreparedData:
     columns: list[ColumnInfo]
     classes: list | None
     feature_names: list[str]
-    X_train: np.ndarray = field(repr=False)  # (rows, features) float32
+    X_train: np.ndarray = field(repr=False)  # (rows, features) float32; images (rows, C, H, W)
     X_val: np.ndarray = field(repr=False)
     X_test: np.ndarray = field(repr=False)
     y_train: np.ndarray = field(repr=False)  # (rows,) int64 class indices, or (rows, targets) float32 standardised
@@ -56,14 +59,17 @@ class PreparedData:
     y_test: np.ndarray = field(repr=False)
     target_mean: np.ndarray | None
     target_std: np.ndarray | None
-    preprocessor: ColumnTransformer = field(repr=False)  # fitted on the train rows only
+    preprocessor: ColumnTransformer | None = field(repr=False)  # fitted on the train rows only; None for images
     raw_test: pd.DataFrame = field(repr=False)  # test rows as read: feature columns + target(s)
     warnings: list[DataWarning]
     n_rows: int  # rows with a target
+    input_kind: str = "tabular"  # the spec's input kind: "tabular" or "image"
+    image: ImagePreprocessing | None = field(default=None, repr=False)  # pixel columns, (C, H, W), pixel_max
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return (int(self.X_train.shape[1]),)
+        """One sample's shape: (features,) for tables, (C, H, W) for images."""
+        return tuple(int(d) for d in self.X_train.shape[1:])
 
     @property
     def n_outputs(self) -> int:
@@ -72,7 +78,10 @@ class PreparedData:
         return len(self.target) if self.task == "multi_regression" else 1
 
     @property
-    def preprocessing(self) -> Preprocessing:
+    def preprocessing(self) -> Preprocessing | ImagePreprocessing:
+        """Encodes new raw rows like the training rows (both kinds have `transform(df)` and `state()`)."""
+        if self.image is not None:
+            return self.image
         return Preprocessing(self.preprocessor, list(self.feature_columns), list(self.columns))
 
     def untransform_target(self, y_std: np.ndarray) -> np.ndarray:
@@ -92,8 +101,12 @@ def load_table(source: str | os.PathLike) -> tuple[pd.DataFrame, list[DataWarnin
     return read_csv(source)
 
 
-def prepare(df: pd.DataFrame, data, *, seed: int = 0) -> PreparedData:
-    """Split and encode `df` as the `DataSpec` `data` says; see the module docstring."""
+def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedData:
+    """Split and encode `df` as the `DataSpec` `data` says; see the module docstring.
+
+    `input` is the spec's input section: None or tabular encodes columns, image reads pixel rows (data_image).
+    """
+    image = input if getattr(input, "kind", "tabular") == "image" else None
     found: list[DataWarning] = []
     df = _plain_names(df, found)
     targets = _targets(df, data.target)
@@ -102,9 +115,13 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0) -> PreparedData:
     y = df[targets] if len(targets) > 1 else df[targets[0]]
     task = infer_task(y, data.task)
     columns = infer_roles(df, targets, drops)
-    found += [DataWarning("dropped_column", f"column '{c.name}' was left out: {c.reason}.", c.name)
-              for c in columns if c.role == "excluded" and c.reason != "dropped by you"]
-    feature_columns = [c.name for c in columns if c.is_input]
+    if image is not None:
+        feature_columns = pixel_columns(df, targets, image.pixel_columns, drops)
+        columns = _as_pixels(columns, feature_columns)
+    else:
+        found += [DataWarning("dropped_column", f"column '{c.name}' was left out: {c.reason}.", c.name)
+                  for c in columns if c.role == "excluded" and c.reason != "dropped by you"]
+        feature_columns = [c.name for c in columns if c.is_input]
     if not feature_columns:
         raise DataError("no column is left to learn from: every column is the target, dropped, or unusable "
                         "(see the column roles); keep at least one input column")
@@ -118,17 +135,13 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0) -> PreparedData:
         found.append(DataWarning("few_rows", f"only {n} rows have a target; with so few the results will be "
                                  "unreliable, so collect more rows if you can."))
     train, val, test = _split(n, data.split, seed, codes, found)
-
-    frame, numeric, categorical = build_frame(df, {c.name: c for c in columns}, feature_columns)
-    numeric = _drop_idle_hours(frame, numeric, columns, feature_columns, train)
-    used = numeric + categorical
-    preprocessor = make_preprocessor(numeric, categorical).fit(frame.iloc[train][used])
-    names = feature_names(preprocessor)
-
-    def encode(rows: np.ndarray) -> np.ndarray:  # (rows, features) float32
-        if len(rows) == 0:
-            return np.zeros((0, len(names)), dtype=np.float32)
-        return np.asarray(preprocessor.transform(frame.iloc[rows][used]), dtype=np.float32)
+    if image is not None:
+        preprocessor = None
+        pixels = fit_image_preprocessing(df, feature_columns, image, train)  # pixel_max from train rows only
+        names, encode = list(feature_columns), lambda rows: pixels.transform(df.iloc[rows])  # (rows, C, H, W)
+    else:
+        pixels = None
+        preprocessor, names, encode = _fit_tabular(df, columns, feature_columns, train)
 
     mean = std = None
     if task in CLASSIFICATION:
@@ -143,7 +156,32 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0) -> PreparedData:
         feature_names=names, X_train=encode(train), X_val=encode(val), X_test=encode(test),
         y_train=ys[0], y_val=ys[1], y_test=ys[2], target_mean=mean, target_std=std, preprocessor=preprocessor,
         raw_test=df.iloc[test][feature_columns + targets].reset_index(drop=True), warnings=found, n_rows=n,
+        input_kind="tabular" if pixels is None else "image", image=pixels,
     )
+
+
+def _fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: list[str], train: np.ndarray):
+    """(fitted ColumnTransformer, encoded feature names, rows -> (rows, features) float32)."""
+    frame, numeric, categorical = build_frame(df, {c.name: c for c in columns}, feature_columns)
+    numeric = _drop_idle_hours(frame, numeric, columns, feature_columns, train)
+    used = numeric + categorical
+    preprocessor = make_preprocessor(numeric, categorical).fit(frame.iloc[train][used])
+    names = feature_names(preprocessor)
+
+    def encode(rows: np.ndarray) -> np.ndarray:  # (rows, features) float32
+        if len(rows) == 0:
+            return np.zeros((0, len(names)), dtype=np.float32)
+        return np.asarray(preprocessor.transform(frame.iloc[rows][used]), dtype=np.float32)
+
+    return preprocessor, names, encode
+
+
+def _as_pixels(columns: list[ColumnInfo], pixels: list[str]) -> list[ColumnInfo]:
+    """Pixel columns are inputs whatever their values (an always-black corner is still part of the image)."""
+    chosen = set(pixels)
+    return [replace(c, role="numeric", reason="a pixel of the image input") if c.name in chosen else
+            replace(c, role="excluded", reason="not a pixel column of the image input") if c.is_input else c
+            for c in columns]
 
 
 def _plain_names(df: pd.DataFrame, found: list[DataWarning]) -> pd.DataFrame:

@@ -68,12 +68,47 @@ class DataSpec(_Strict):
 
 
 class TabularInputSpec(_Strict):
-    """Rows of columns. Later input kinds (image, sequence) join this union by `kind`."""
+    """Rows of columns. Other input kinds join this union by `kind`."""
 
     kind: Literal["tabular"] = Field("tabular", description="How each row becomes the network's input.")
 
 
-InputSpec = Annotated[Union[(TabularInputSpec,)], Field(discriminator="kind")]
+class ImageInputSpec(_Strict):
+    """One image per row, stored as pixel columns (channel first: all of channel 0 row by row, then channel 1 ...)."""
+
+    kind: Literal["image"] = Field("image", description="How each row becomes the network's input.")
+    channels: int | None = Field(
+        None, ge=1, le=3,
+        description="Colour channels: 1 for greyscale, 3 for RGB. Leave empty to infer it from the number of pixel columns.",
+    )
+    height: int | None = Field(
+        None, ge=1, le=4096,
+        description="Image height in pixels. Leave empty to infer it (a square image is assumed).",
+    )
+    width: int | None = Field(
+        None, ge=1, le=4096,
+        description="Image width in pixels. Leave empty to infer it (a square image is assumed).",
+    )
+    pixel_columns: list[str] | None = Field(
+        None,
+        description="The pixel columns, in order. Leave empty to use every numeric column except the target, in table order.",
+    )
+    pixel_max: float | None = Field(
+        None, gt=0.0,
+        description="The brightest possible pixel value; pixels are divided by it to lie in [0, 1]. "
+        "Leave empty to take the largest value in the training rows (e.g. 16 for sklearn digits, 255 for most images).",
+    )
+
+    @field_validator("channels")
+    @classmethod
+    def _one_or_three(cls, value: int | None) -> int | None:
+        if value is not None and value not in (1, 3):
+            raise ValueError(f"must be 1 (greyscale) or 3 (RGB); got {value}")
+        return value
+
+
+INPUT_KINDS = {"tabular": TabularInputSpec, "image": ImageInputSpec}
+InputSpec = Annotated[Union[tuple(INPUT_KINDS.values())], Field(discriminator="kind")]
 
 
 class TrainingSpec(_Strict):

@@ -61,7 +61,7 @@ def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto"
                     observers: list[Observer] | None = None, cancel: threading.Event | None = None,
                     prepared: PreparedData | None = None) -> TrainedModel:
     resolve_device(device)  # fail on a missing GPU before any work
-    prepared = prepared or prepare(df, spec.data, seed=spec.training.seed)
+    prepared = prepared or prepare(df, spec.data, seed=spec.training.seed, input=spec.input)
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
     trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel)

@@ -5,9 +5,9 @@ import streamlit as st
 
 from nnbuilder.data import infer_roles, infer_task, read_csv
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.spec import DataSpec
+from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec
 from nnbuilder.tasks import TASK_KINDS
-from ui import engine, state
+from ui import charts, engine, state
 from ui.page import header, next_step, show_error, show_warnings
 from ui.widgets import field_widget
 from ui.session import start as start_session
@@ -16,6 +16,9 @@ start_session()  # safe when Streamlit runs this page on its own (a deep link)
 
 UPLOAD_ERROR = "upload_error"
 UPLOAD_REV, DATASET_REV = "upload_rev", "dataset_rev"
+INPUT_LABELS = {"tabular": "Table: each column is one input", "image": "Images: each row is one picture in pixel columns"}
+IMAGE_SETTINGS = ("channels", "height", "width", "pixel_max")
+SAMPLE_IMAGES = 12
 
 
 def _guess_target(df: pd.DataFrame):
@@ -121,18 +124,48 @@ low, high = st.slider("Split: training | validation | test (%)", 5, 100, start, 
 data["split"] = {"train": low / 100, "val": (high - low) / 100, "test": round(1 - high / 100, 2)}
 st.caption(f"Training {low}% · validation {high - low}% · test {100 - high}% of the rows.")
 
+st.subheader("Input")
+image_input = spec.setdefault("input", {"kind": "tabular"})
+kinds = list(INPUT_KINDS)
+kind = st.radio("How each row becomes the network's input", kinds, horizontal=True,
+                index=kinds.index(image_input.get("kind")) if image_input.get("kind") in kinds else 0,
+                format_func=lambda k: INPUT_LABELS.get(k, k), key=f"input_kind_{rev}",
+                help="Chosen automatically from the columns: many numbered numeric columns (pixel0, pixel1, ...) "
+                "in a square count look like images. Convolution and pooling layers need the image input.")
+if kind != image_input.get("kind"):
+    spec["input"] = image_input = {"kind": kind}
+if kind == "image":
+    st.caption("Pixel columns are read channel by channel, each row by row (pixel0 is the top-left corner). "
+               "Leave a box empty to let the app work it out from the number of pixel columns.")
+    for column, name in zip(st.columns(len(IMAGE_SETTINGS)), IMAGE_SETTINGS):
+        value = field_widget(ImageInputSpec, name, image_input.get(name), key=f"image_{name}_{rev}", container=column)
+        if value is None:
+            image_input.pop(name, None)
+        else:
+            image_input[name] = value
+
 st.subheader("Columns")
 st.caption("How the network will see each column. Change the role of a column by leaving it out above.")
 try:
     roles = infer_roles(df, target, data["drop_columns"])
+    if kind == "image":  # every pixel is an input, even an always-black corner
+        roles = engine.prepared_for(engine.data_settings_spec(spec)).columns
     st.dataframe(pd.DataFrame([{"column": c.name, "type": c.dtype, "missing": c.missing, "distinct values": c.unique,
                                 "role": c.role, "why": c.reason} for c in roles]), hide_index=True,
                  height=min(38 + 35 * len(roles), 600),
                  column_config={"why": st.column_config.TextColumn(width="large")})
     prepared = engine.prepared_for(engine.data_settings_spec(spec))
     show_warnings([*state.data_warnings(), *prepared.warnings])
-    next_step(f"Ready: {len(prepared.feature_columns)} input columns, task "
-              f"{TASK_KINDS[prepared.task].label.lower()}. Next, shape the network.", "pages/2_Build.py", "Build")
+    if prepared.input_kind == "image":
+        channels, height, width = prepared.input_shape
+        sample = df.head(SAMPLE_IMAGES)
+        st.plotly_chart(charts.image_grid_figure(prepared.preprocessing.transform(sample), list(sample[target])),
+                        key="sample_images")
+        inputs = f"{height}×{width} images with {channels} channel{'s' if channels > 1 else ''}"
+    else:
+        inputs = f"{len(prepared.feature_columns)} input columns"
+    next_step(f"Ready: {inputs}, task {TASK_KINDS[prepared.task].label.lower()}. Next, shape the network.",
+              "pages/2_Build.py", "Build")
 except NNBuilderError as exc:
     show_warnings(state.data_warnings())
     show_error(exc)

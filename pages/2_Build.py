@@ -89,10 +89,12 @@ def _layer_editor(index: int, layer: dict, count: int):
             fields = editable_fields(layer_type.spec)
             if not fields:
                 st.caption("Nothing to set: it adapts to the layer before it.")
-            for column, name in zip(st.columns(max(1, len(fields))), fields):
-                default = layer_type.spec.model_fields[name].default
-                layer[name] = field_widget(layer_type.spec, name, layer.get(name, default),
-                                           key=f"layer_{rev}_{index}_{name}", container=column)
+            per_row = 3 if len(fields) > 4 else max(1, len(fields))  # e.g. conv2d's five settings: 3 + 2
+            for start in range(0, len(fields), per_row):
+                for column, name in zip(st.columns(per_row), fields[start:start + per_row]):
+                    default = layer_type.spec.model_fields[name].default
+                    layer[name] = field_widget(layer_type.spec, name, layer.get(name, default),
+                                               key=f"layer_{rev}_{index}_{name}", container=column)
         return st.container()
 
 

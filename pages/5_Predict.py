@@ -35,33 +35,62 @@ frame = state.trained_frame()
 if frame is None:
     frame = prepared.raw_test
 
-st.subheader("One row")
-with st.form("single_row"):
-    plans = field_plans(prepared.columns, prepared.feature_columns, frame)
-    row = render_inputs(plans)
-    submitted = st.form_submit_button("Predict", type="primary")
-if submitted:
-    try:  # kept in the session so the answer survives later reruns (e.g. a batch upload below)
-        st.session_state[SINGLE_RESULT] = (id(trained), bundle.predict(pd.DataFrame([row])))
+if prepared.input_kind == "image":
+    # A form with one box per pixel is no way to draw a picture: try a test image, or upload many rows below.
+    st.subheader("One image")
+    test_rows = prepared.raw_test if len(prepared.raw_test) else frame
+    st.caption(f"The model reads {len(prepared.feature_columns):,} pixel columns per image, too many to type in. "
+               "Pick one of the test images the model never trained on, or upload a CSV of pixel rows below.")
+    number = st.number_input("Test image number", min_value=1, max_value=len(test_rows), value=1, step=1,
+                             key="image_row")
+    chosen = test_rows.iloc[[int(number) - 1]]
+    try:
+        result = bundle.predict(chosen)
+        picture, answer = st.columns([1, 2])
+        label = chosen[prepared.target[0]].iloc[0] if prepared.target[0] in chosen.columns else "?"
+        picture.plotly_chart(charts.image_grid_figure(prepared.preprocessing.transform(chosen), [f"true: {label}"],
+                                                      columns=1), key="test_image")
+        first = result.iloc[0]
+        answer.metric("Prediction", str(first["prediction"]) if "prediction" in result.columns
+                      else ", ".join(f"{first[c]:,.4g}" for c in result.columns))
+        if is_classifier:
+            answer.plotly_chart(charts.probability_figure({c.removeprefix("probability_"): float(first[c])
+                                                           for c in result.columns if c.startswith("probability_")}),
+                                key="probabilities")
     except NNBuilderError as exc:
-        st.session_state.pop(SINGLE_RESULT, None)
         show_error(exc)
-single = st.session_state.get(SINGLE_RESULT)
-if single and single[0] == id(trained):
-    result = single[1]
-    first = result.iloc[0]
-    for column in [c for c in result.columns if c.startswith("prediction")]:
-        value = first[column]
-        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
-        st.metric(column.replace("_", " ").capitalize(), shown)
-    if is_classifier:
-        probabilities = {c.removeprefix("probability_"): float(first[c])
-                         for c in result.columns if c.startswith("probability_")}
-        st.plotly_chart(charts.probability_figure(probabilities), key="probabilities")
+else:
+    st.subheader("One row")
+    with st.form("single_row"):
+        plans = field_plans(prepared.columns, prepared.feature_columns, frame)
+        row = render_inputs(plans)
+        submitted = st.form_submit_button("Predict", type="primary")
+    if submitted:
+        try:  # kept in the session so the answer survives later reruns (e.g. a batch upload below)
+            st.session_state[SINGLE_RESULT] = (id(trained), bundle.predict(pd.DataFrame([row])))
+        except NNBuilderError as exc:
+            st.session_state.pop(SINGLE_RESULT, None)
+            show_error(exc)
+    single = st.session_state.get(SINGLE_RESULT)
+    if single and single[0] == id(trained):
+        result = single[1]
+        first = result.iloc[0]
+        for column in [c for c in result.columns if c.startswith("prediction")]:
+            value = first[column]
+            shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+            st.metric(column.replace("_", " ").capitalize(), shown)
+        if is_classifier:
+            probabilities = {c.removeprefix("probability_"): float(first[c])
+                             for c in result.columns if c.startswith("probability_")}
+            st.plotly_chart(charts.probability_figure(probabilities), key="probabilities")
 
 st.subheader("Many rows")
-st.caption(f"The CSV needs the input columns the model was trained on: {', '.join(prepared.feature_columns)}. "
-           "Extra columns are ignored.")
+if prepared.input_kind == "image":
+    st.caption(f"The CSV needs the {len(prepared.feature_columns):,} pixel columns the model was trained on "
+               f"({prepared.feature_columns[0]} … {prepared.feature_columns[-1]}). Extra columns are ignored.")
+else:
+    st.caption(f"The CSV needs the input columns the model was trained on: {', '.join(prepared.feature_columns)}. "
+               "Extra columns are ignored.")
 upload = st.file_uploader("Upload rows to predict (CSV)", type=["csv", "txt", "tsv"], key="predict_upload")
 if upload is not None:
     cache_key = (upload.file_id, id(trained))

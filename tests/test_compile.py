@@ -1,5 +1,7 @@
 """Compiled networks against hand-built PyTorch oracles; the layer table without training."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -9,17 +11,46 @@ from nnbuilder.errors import SpecError
 from nnbuilder.layers import ACTIVATIONS, LAYERS
 from nnbuilder.spec import parse_spec
 
-# One example per registered layer type: its spec and a hand-built oracle for an 8-feature input.
+class _StepsFirst(nn.Module):
+    """Oracle helper: run a channels-first 1d module on a (batch, steps, features) tensor."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x.transpose(1, 2)).transpose(1, 2)
+
+
+IMAGE, SEQUENCE = (2, 6, 6), (10, 3)
+# One example per registered layer type: its spec, a hand-built oracle, its output shape and
+# (optionally) the input shape it is tried on: 8 features unless given.
 ORACLES = {
     "dense": ({"type": "dense", "units": 5, "activation": "tanh"}, lambda: nn.Sequential(nn.Linear(8, 5), nn.Tanh()), (5,)),
     "dropout": ({"type": "dropout", "rate": 0.3}, lambda: nn.Dropout(0.3), (8,)),
     "batchnorm": ({"type": "batchnorm"}, lambda: nn.BatchNorm1d(8), (8,)),
+    "layernorm": ({"type": "layernorm"}, lambda: nn.LayerNorm(8), (8,)),
     "activation": ({"type": "activation", "function": "elu"}, nn.ELU, (8,)),
+    "conv2d": ({"type": "conv2d", "filters": 4, "kernel_size": 3, "activation": "tanh"},
+               lambda: nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.Tanh()), (4, 6, 6), IMAGE),
+    "maxpool2d": ({"type": "maxpool2d", "pool_size": 2}, lambda: nn.MaxPool2d(2), (2, 3, 3), IMAGE),
+    "avgpool2d": ({"type": "avgpool2d", "pool_size": 3, "stride": 1}, lambda: nn.AvgPool2d(3, stride=1), (2, 4, 4), IMAGE),
+    "conv1d": ({"type": "conv1d", "filters": 4, "kernel_size": 3, "stride": 2, "padding": "valid"},
+               lambda: nn.Sequential(_StepsFirst(nn.Conv1d(3, 4, 3, stride=2)), nn.ReLU()), (4, 4), SEQUENCE),
+    "maxpool1d": ({"type": "maxpool1d", "pool_size": 2}, lambda: _StepsFirst(nn.MaxPool1d(2)), (5, 3), SEQUENCE),
+    "avgpool1d": ({"type": "avgpool1d", "pool_size": 2}, lambda: _StepsFirst(nn.AvgPool1d(2)), (5, 3), SEQUENCE),
+    "global_avg_pool": ({"type": "global_avg_pool"}, lambda: nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()),
+                        (2,), IMAGE),
+    "flatten": ({"type": "flatten"}, nn.Flatten, (72,), IMAGE),
 }
 
 
+# Sequence layers have their own oracles (several settings each) in test_layers_sequence.py.
+ORACLES_ELSEWHERE = {"rnn", "lstm", "gru", "transformer_encoder"}
+
+
 def test_every_registered_layer_has_an_oracle():
-    assert set(ORACLES) == set(LAYERS), "add an oracle for each new layer type"
+    assert set(ORACLES) | ORACLES_ELSEWHERE == set(LAYERS), "add an oracle for each new layer type"
 
 
 def _copy_weights(source: nn.Module, target: nn.Module) -> None:
@@ -31,17 +62,20 @@ def _copy_weights(source: nn.Module, target: nn.Module) -> None:
 
 @pytest.mark.parametrize("layer_type", sorted(ORACLES))
 def test_each_layer_matches_its_oracle(layer_type):
-    layer, oracle_factory, out_shape = ORACLES[layer_type]
+    layer, oracle_factory, out_shape, *given = ORACLES[layer_type]
+    in_shape = given[0] if given else (8,)
     spec = parse_spec({"layers": [layer]})
     torch.manual_seed(0)
-    model = build_model(spec, (8,), "multiclass", 3).eval()
-    oracle = nn.Sequential(oracle_factory(), nn.Linear(out_shape[0], 3)).eval()
+    model = build_model(spec, in_shape, "multiclass", 3).eval()
+    head = nn.Linear(math.prod(out_shape), 3)
+    oracle = nn.Sequential(oracle_factory(), nn.Sequential(nn.Flatten(), head) if len(out_shape) > 1 else head).eval()
     _copy_weights(model, oracle)
-    x = torch.randn(16, 8)
+    x = torch.randn(16, *in_shape)
     torch.testing.assert_close(model(x), oracle(x))
     assert count_parameters(model) == count_parameters(oracle)
-    rows = layer_table(spec, (8,), "multiclass", 3)
+    rows = layer_table(spec, in_shape, "multiclass", 3)
     assert rows[1].output_shape == out_shape
+    assert model[0](x).shape[1:] == out_shape
 
 
 def test_issue_example_network_matches_hand_built_sequential():

@@ -6,7 +6,7 @@ import pytest
 
 from nnbuilder.errors import SpecError
 from nnbuilder.layers import LAYERS
-from nnbuilder.spec import NetworkSpec, default_spec, load_spec, parse_spec, spec_to_json
+from nnbuilder.spec import INPUT_KINDS, NetworkSpec, default_spec, load_spec, parse_spec, spec_to_json
 
 ISSUE_EXAMPLE = {
     "version": 1,
@@ -42,6 +42,19 @@ def test_default_spec_has_a_small_network():
     assert spec.data.target == "label" and len(spec.layers) >= 2
 
 
+@pytest.mark.parametrize("section, expected", [
+    ({"kind": "image"}, {"channels": None, "height": None, "width": None, "pixel_columns": None, "pixel_max": None}),
+    ({"kind": "image", "channels": 3, "height": 32, "width": 32, "pixel_max": 255},
+     {"channels": 3, "height": 32, "width": 32, "pixel_max": 255.0}),
+    ({"kind": "image", "pixel_columns": ["p0", "p1", "p2", "p3"]}, {"pixel_columns": ["p0", "p1", "p2", "p3"]}),
+])
+def test_image_input_section(section, expected):
+    spec = parse_spec({"input": section})
+    assert spec.input.kind == "image"
+    assert {key: getattr(spec.input, key) for key in expected} == expected
+    assert parse_spec(json.loads(spec_to_json(spec))) == spec
+
+
 def test_multi_target_is_a_list():
     assert parse_spec({"data": {"target": ["a", "b"]}}).data.target == ["a", "b"]
 
@@ -62,7 +75,12 @@ def test_multi_target_is_a_list():
     ({"data": {"split": {"train": 0.5, "val": 0.1, "test": 0.1}}}, "data.split must add up to 1; got 0.7"),
     ({"data": {"split": {"train": 0}}}, "data.split.train must be in (0, 1); got 0"),
     ({"data": {"drop_columns": "id"}}, "data.drop_columns must be a list"),
-    ({"input": {"kind": "hologram"}}, "input.kind must be one of tabular; got 'hologram'"),
+    ({"input": {"kind": "hologram"}}, "input.kind must be one of tabular, image; got 'hologram'"),
+    ({"input": {"kind": "imag"}}, "input.kind must be one of tabular, image; got 'imag' (did you mean 'image'?)"),
+    ({"input": {"kind": "image", "channels": 2}}, "input.channels must be 1 (greyscale) or 3 (RGB); got 2"),
+    ({"input": {"kind": "image", "height": 0}}, "input.height must be in [1, 4096]; got 0"),
+    ({"input": {"kind": "image", "pixel_max": 0}}, "input.pixel_max must be greater than 0; got 0"),
+    ({"input": {"kind": "image", "colours": 3}}, "input.colours is not a known setting"),
     ({"training": {"optimizer": "adan"}}, "training.optimizer must be one of sgd, adam, adamw, rmsprop; got 'adan' (did you mean 'adam'?)"),
     ({"training": {"learning_rate": -1}}, "training.learning_rate must be in (0, 10]; got -1"),
     ({"training": {"learning_rate": "fast"}}, "training.learning_rate must be a number; got 'fast'"),
@@ -120,6 +138,8 @@ def test_every_field_has_help_text():
             if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
                 walk(annotation)
     walk(NetworkSpec)
+    for input_kind in INPUT_KINDS.values():
+        walk(input_kind)
     for layer_type in LAYERS.values():
         assert layer_type.summary and layer_type.label
         for name, field in layer_type.spec.model_fields.items():

@@ -71,3 +71,25 @@ def test_architecture_figure_for_a_perceptron():
     fig = charts.architecture_figure(rows)
     lines = [t for t in fig.data if t.mode == "lines"]
     assert len(lines) == 1 and len([x for x in lines[0].x if x is not None]) == 2 * 3  # 3 inputs -> 1 output
+
+
+def test_image_grid_figure_shows_each_image_with_its_label():
+    import numpy as np
+
+    images = np.random.default_rng(0).random((12, 1, 8, 8))
+    fig = charts.image_grid_figure(images, list(range(12)))
+    assert len(fig.data) == 12 and all(isinstance(t, go.Image) for t in fig.data)
+    assert [a.text for a in fig.layout.annotations] == [str(i) for i in range(12)]
+    assert np.asarray(fig.data[0].z).shape == (8, 8, 3)
+    rgb = charts.image_grid_figure(np.ones((2, 3, 4, 5)), ["cat", "dog"])
+    assert len(rgb.data) == 2 and np.asarray(rgb.data[1].z).shape == (4, 5, 3)
+    assert int(np.asarray(rgb.data[1].z).min()) == 255  # RGB shown as is
+
+
+def test_architecture_figure_for_a_cnn():
+    rows = [r.to_dict() for r in layer_table(parse_spec({"input": {"kind": "image"}, "layers": [
+        {"type": "conv2d", "filters": 4}, {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "dense", "units": 8}]}),
+        (1, 8, 8), "multiclass", 10)]
+    fig = charts.architecture_figure(rows)
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "→ 4×8×8" in texts and "→ 4×4×4" in texts and "8×8 image" in texts

@@ -21,9 +21,26 @@ def test_add_move_delete():
 def test_every_preset_is_a_valid_spec():
     for name in stack.PRESETS:
         spec = parse_spec({"layers": stack.preset_layers(name)})
-        rows = layer_table(spec, (4,), "multiclass", 3)
+        shape = (1, 8, 8) if stack.PRESET_INPUT_KINDS.get(name) == "image" else (4,)
+        rows = layer_table(spec, shape, "multiclass", 3)
         assert rows[0].name == "Input" and rows[-1].name == "Output"
     assert stack.preset_layers("Perceptron / logistic regression") == []
+
+
+def test_cnn_preset_is_valid_on_digits_and_matches_the_shipped_spec():
+    import json
+    from pathlib import Path
+
+    from nnbuilder.data import load_table, prepare
+    from nnbuilder.workflow import describe_network
+
+    df, _ = load_table("sample:digits")
+    spec = parse_spec({"data": {"target": "digit"}, "input": {"kind": "image"},
+                       "layers": stack.preset_layers("CNN (images)")})
+    rows = describe_network(spec, prepare(df, spec.data, input=spec.input))
+    assert rows[0].output_shape == (1, 8, 8) and rows[-1].output_shape == (10,)
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "assets" / "presets" / "cnn_digits.json").read_text())
+    assert parse_spec(shipped).layers == spec.layers
 
 
 def test_presets_are_copies():

@@ -60,3 +60,28 @@ def test_every_registered_layer_field_has_a_widget_kind(name):
     for field in editable_fields(spec):
         assert field_meta(spec, field).kind in ("choice", "int", "float", "bool")
     assert "type" not in editable_fields(spec)
+
+
+def test_optional_numbers_become_number_boxes_that_may_stay_empty():
+    from nnbuilder.spec import ImageInputSpec
+
+    meta = field_meta(ImageInputSpec, "height")
+    assert meta.kind == "int" and meta.optional and meta.default is None
+    assert (meta.min_value, meta.max_value) == (1, 4096)
+    pixel_max = field_meta(ImageInputSpec, "pixel_max")
+    assert pixel_max.kind == "float" and pixel_max.optional and pixel_max.min_value is None
+    stride = field_meta(LAYERS["maxpool2d"].spec, "stride")
+    assert stride.kind == "int" and stride.optional
+    assert not field_meta(LAYERS["dense"].spec, "units").optional
+
+
+@pytest.mark.parametrize("layer_type", sorted(LAYERS))
+def test_every_layer_field_gets_a_real_widget(layer_type):
+    # no layer setting may fall back to a free text box: each has a number, choice or toggle widget
+    for name in editable_fields(LAYERS[layer_type].spec):
+        assert field_meta(LAYERS[layer_type].spec, name).kind in ("int", "float", "choice", "bool"), name
+
+
+def test_padding_is_a_choice():
+    meta = field_meta(LAYERS["conv2d"].spec, "padding")
+    assert meta.kind == "choice" and meta.choices == ("same", "valid")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"
@@ -144,6 +146,9 @@ def architecture_figure(rows: Sequence[dict]) -> go.Figure:
     for x, row, is_neurons, ys in columns:
         detail = str(row.get("detail", "")).replace(", ", "<br>").replace(" (", "<br>(")
         label = f"<b>{row.get('name')}</b><br>{detail}"
+        shape = tuple(row.get("output_shape") or ())
+        if len(shape) > 1 and row.get("type") != "input":  # images and sequences: their shape says more than a neuron column
+            label += f"<br>→ {'×'.join(map(str, shape))}"
         if row.get("parameters"):
             label += f"<br>{row['parameters']:,} params"
         y = -top - 0.3 - (2.6 if stagger and x % 2 else 0)
@@ -165,6 +170,25 @@ def architecture_figure(rows: Sequence[dict]) -> go.Figure:
     fig.update_yaxes(visible=False, range=[-top - (6.4 if stagger else 3.8), top])
     fig.update_layout(height=520 if stagger else 480, margin=dict(l=10, r=10, t=40, b=10), title="Architecture",
                       plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def image_grid_figure(images, labels: Sequence, columns: int = 6) -> go.Figure:
+    """Sample images with their labels. `images` is (n, C, H, W) with values in [0, 1]; C is 1 or 3."""
+    images = np.clip(np.asarray(images, dtype=np.float64), 0.0, 1.0)
+    n = len(images)
+    columns = max(1, min(columns, n))
+    rows = max(1, math.ceil(n / columns))
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=[str(label) for label in labels][:n],
+                        horizontal_spacing=0.02, vertical_spacing=0.12 if rows > 1 else 0.05)
+    for k, image in enumerate(images):
+        rgb = np.repeat(image, 3, axis=0) if image.shape[0] == 1 else image  # (3, H, W)
+        # dark strokes on white, like ink on paper, whatever the data's convention
+        pixels = np.round(255 * (1 - rgb if image.shape[0] == 1 else rgb)).astype(np.uint8).transpose(1, 2, 0)
+        fig.add_trace(go.Image(z=pixels, hoverinfo="skip"), row=k // columns + 1, col=k % columns + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=40 + 150 * rows, margin=dict(l=10, r=10, t=40, b=10), title="Sample images and labels")
     return fig
 
 

@@ -25,11 +25,12 @@ _BUNDLE_CACHE = "_bundle_cache"
 
 
 def data_settings_spec(spec_dict: dict) -> NetworkSpec:
-    """Only the spec's data section (and seed): enough to prepare data while a layer or a training
-    setting is being fixed. Problems in the data section itself still raise SpecError."""
+    """Only the spec's data and input sections (and seed): enough to prepare data while a layer or a
+    training setting is being fixed. Problems in the data section itself still raise SpecError."""
     data = spec_dict.get("data", {})
     try:
-        return parse_spec({"data": data, "training": {"seed": spec_dict.get("training", {}).get("seed", 0)}})
+        return parse_spec({"data": data, "input": spec_dict.get("input", {"kind": "tabular"}),
+                           "training": {"seed": spec_dict.get("training", {}).get("seed", 0)}})
     except SpecError:
         return parse_spec({"data": data})
 
@@ -38,11 +39,11 @@ def prepared_for(spec: NetworkSpec) -> PreparedData:
     """`prepare` on the current table, remembered until the table or the data settings change."""
     df = state.data_frame()
     key = (state.data_name(), id(df), json.dumps(spec.data.model_dump(mode="json"), sort_keys=True),
-           spec.training.seed)
+           json.dumps(spec.input.model_dump(mode="json"), sort_keys=True), spec.training.seed)
     cached = st.session_state.get(state.PREPARED_CACHE)
     if cached and cached[0] == key:
         return cached[1]
-    prepared = prepare(df, spec.data, seed=spec.training.seed)
+    prepared = prepare(df, spec.data, seed=spec.training.seed, input=spec.input)
     st.session_state[state.PREPARED_CACHE] = (key, prepared)
     return prepared
 

@@ -28,7 +28,18 @@ PRESETS: dict[str, list[dict]] = {
         {"type": "dense", "units": 256, "activation": "relu"},
         {"type": "dropout", "rate": 0.2},
     ],
+    # Needs the image input (Data page); the same stack as assets/presets/cnn_digits.json.
+    "CNN (images)": [
+        {"type": "conv2d", "filters": 16, "kernel_size": 3, "stride": 1, "padding": "same", "activation": "relu"},
+        {"type": "maxpool2d", "pool_size": 2},
+        {"type": "conv2d", "filters": 32, "kernel_size": 3, "stride": 1, "padding": "same", "activation": "relu"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 64, "activation": "relu"},
+    ],
 }
+
+# The input kind a preset is made for (Data page); the others are for tables.
+PRESET_INPUT_KINDS: dict[str, str] = {"CNN (images)": "image"}
 
 _LAYER_PATH = re.compile(r"^layers\[(\d+)\]")
 

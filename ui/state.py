@@ -16,7 +16,7 @@ import copy
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.data import DataWarning, load_table
+from nnbuilder.data import DataWarning, detect_input_kind, load_table
 from nnbuilder.datasets import list_datasets
 from nnbuilder.spec import NetworkSpec, default_spec, parse_spec
 
@@ -110,13 +110,15 @@ def set_data(df: pd.DataFrame, name: str, warnings: list[DataWarning]) -> None:
 
 
 def use_table(df: pd.DataFrame, name: str, warnings: list[DataWarning], target) -> None:
-    """Switch to a new table: its target, no dropped columns; the network and training settings stay."""
+    """Switch to a new table: its target, no dropped columns, the input kind it looks like (pixel columns
+    -> image); the network and training settings stay."""
     set_data(df, name, warnings)
     spec = copy.deepcopy(spec_dict())
     data = spec.setdefault("data", {})
     data["target"] = target
     data["drop_columns"] = []
     data["task"] = "auto"
+    spec["input"] = {"kind": detect_input_kind(df, target)}
     set_spec(spec)
 
 

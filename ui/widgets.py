@@ -58,6 +58,7 @@ class FieldMeta:
     hi_inclusive: bool = True
     step: float | None = None
     log: bool = False
+    optional: bool = False  # `int | None` and the like: an empty box means "not set" (None)
 
     @property
     def min_value(self):
@@ -91,6 +92,10 @@ def field_meta(model: type[BaseModel], name: str) -> FieldMeta:
     """Everything a widget needs about `model.name`, read off the field itself."""
     info = model.model_fields[name]
     annotation = _strip_annotated(info.annotation)
+    members = [a for a in typing.get_args(annotation) if a is not type(None)]
+    optional = len(members) == 1 and len(typing.get_args(annotation)) == 2  # X | None
+    if optional:
+        annotation = _strip_annotated(members[0])
     ui = (info.json_schema_extra or {}).get("ui", {}) if isinstance(info.json_schema_extra, dict) else {}
     choices: tuple = tuple(ui.get("choices", ()))
     if not choices and typing.get_origin(annotation) is typing.Literal:
@@ -109,7 +114,8 @@ def field_meta(model: type[BaseModel], name: str) -> FieldMeta:
     default = info.get_default(call_default_factory=True)
     return FieldMeta(
         name=name, label=humanize(name), help=_help_text(name, info.description or "", choices),
-        kind=kind, default=default, choices=choices, step=ui.get("step"), log=bool(ui.get("log")), **bounds,
+        kind=kind, default=default, choices=choices, step=ui.get("step"), log=bool(ui.get("log")),
+        optional=optional and kind in ("int", "float"), **bounds,
     )
 
 
@@ -183,13 +189,15 @@ def field_widget(model: type[BaseModel], name: str, value, key: str, container=N
                                    format_func=lambda v: f"{v:g}", **overrides)
     if meta.kind in ("int", "float"):
         cast = int if meta.kind == "int" else float
-        value = _as_number(value, cast, meta.default)
+        # An optional setting may stay empty (None): the engine then decides, e.g. infers the image size.
+        value = None if meta.optional and value is None else _as_number(value, cast, meta.default)
         step = cast(meta.step) if meta.step else cast(1 if meta.kind == "int" else 0.01)
         lo, hi = meta.min_value, meta.max_value
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        if value is not None and ((lo is not None and value < lo) or (hi is not None and value > hi)):
             lo = hi = None  # show the value as it is; the engine's message says what to change
-        return where.number_input(label, min_value=lo, max_value=hi, value=value,
-                                  step=step, format=number_format(meta), key=key, help=meta.help, **overrides)
+        empty = {"placeholder": "automatic"} if meta.optional else {}
+        return where.number_input(label, min_value=lo, max_value=hi, value=value, step=step,
+                                  format=number_format(meta), key=key, help=meta.help, **empty, **overrides)
     return where.text_input(label, value="" if value is None else str(value), key=key, help=meta.help, **overrides)
 
 

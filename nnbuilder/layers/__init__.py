@@ -1,6 +1,9 @@
 """Layer types by name. Importing this package registers every built-in type."""
 
-from . import core  # noqa: F401  (registers dense, dropout, batchnorm, activation)
+from . import core  # noqa: F401  (registers dense, dropout, batchnorm, layernorm, activation)
+from . import conv  # noqa: F401  (registers conv1d/2d, pooling, global_avg_pool, flatten)
+from . import recurrent  # noqa: F401  (registers rnn, lstm, gru)
+from . import attention  # noqa: F401  (registers transformer_encoder)
 from .activations import ACTIVATIONS, make_activation
 from .registry import LAYERS, LayerSpecBase, LayerType, Shape, register_layer
 

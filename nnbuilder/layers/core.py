@@ -1,4 +1,8 @@
-"""The fully connected family: dense, dropout, batch norm and a bare activation."""
+"""The fully connected family: dense, dropout, batch and layer norm and a bare activation.
+
+Every one of them accepts any input shape: dense flattens an image (C, H, W) or a sequence
+(T, F) first; batchnorm normalises channels of an image and features of a sequence.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pydantic import Field
 from torch import nn
 
 from .activations import ActivationName, make_activation
+from .modules import ChannelsLast
 from .registry import LayerSpecBase, LayerType, Shape, register_layer
 
 
@@ -51,7 +56,20 @@ class BatchNormSpec(LayerSpecBase):
 
 
 def _build_batchnorm(spec: BatchNormSpec, shape: Shape) -> nn.Module:
+    if len(shape) == 3:  # (C, H, W): one mean/variance per channel
+        return nn.BatchNorm2d(shape[0])
+    if len(shape) == 2:  # (T, F): one per feature, over the batch and all steps
+        return ChannelsLast(nn.BatchNorm1d(shape[1]))
     return nn.BatchNorm1d(shape[0])
+
+
+class LayerNormSpec(LayerSpecBase):
+    type: Literal["layernorm"] = "layernorm"
+
+
+def _build_layernorm(spec: LayerNormSpec, shape: Shape) -> nn.Module:
+    # Per sample: over the features of a vector or of each step; over all of (C, H, W) for an image.
+    return nn.LayerNorm(list(shape) if len(shape) == 3 else shape[-1])
 
 
 class ActivationSpec(LayerSpecBase):
@@ -80,6 +98,12 @@ register_layer(LayerType(
     "Re-centres and re-scales each feature over the mini-batch; often lets you use a higher learning rate.",
     output_shape=_same,
     build=_build_batchnorm,
+))
+register_layer(LayerType(
+    "layernorm", LayerNormSpec, "Layer normalisation",
+    "Re-centres and re-scales each sample's values on their own, independent of the batch; common in sequence models.",
+    output_shape=_same,
+    build=_build_layernorm,
 ))
 register_layer(LayerType(
     "activation", ActivationSpec, "Activation",

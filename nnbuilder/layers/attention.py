@@ -1,0 +1,150 @@
+"""The transformer encoder: multi-head self-attention blocks over sequence input.
+
+Each step of a `(T, F)` sequence is projected to `model_dim`, told its position,
+and then every step attends to every other step, `blocks` times. Pooling turns
+the `(T, model_dim)` result into one vector when a dense or output layer follows.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from pydantic import Field, ValidationInfo, field_validator
+from torch import nn
+
+from .recurrent import sequence_shape
+from .registry import LayerSpecBase, LayerType, Shape, register_layer
+
+MAX_MODEL_DIM = 1024
+
+
+class TransformerEncoderSpec(LayerSpecBase):
+    type: Literal["transformer_encoder"] = "transformer_encoder"
+    heads: int = Field(
+        4, ge=1, le=16,
+        description="Attention heads: each looks at the sequence separately and can follow a different kind of "
+        "relation between steps. More heads see more patterns at once but each gets a smaller share of model_dim; "
+        "model_dim must be divisible by heads.",
+    )
+    model_dim: int = Field(
+        64, ge=1, le=MAX_MODEL_DIM, validate_default=True,  # checked against heads even when left at its default
+        description="Width of every step's vector inside the block (d_model); the input features are projected "
+        "to it when they differ. Wider fits richer patterns but is slower and overfits small data; too narrow "
+        "and the attention has too little room.",
+        json_schema_extra={"ui": {"step": 8}},
+    )
+    ff_dim: int = Field(
+        128, ge=1, le=8192,
+        description="Width of the small dense network applied to each step after the attention (usually 2-4 × "
+        "model_dim). Larger adds capacity and parameters; too small limits what each step can compute.",
+        json_schema_extra={"ui": {"step": 8}},
+    )
+    dropout: float = Field(
+        0.1, ge=0.0, lt=1.0,
+        description="Fraction of attention weights and activations zeroed while training. Fights overfitting; "
+        "too high and the network underfits.",
+        json_schema_extra={"ui": {"step": 0.05}},
+    )
+    positional_encoding: Literal["sinusoidal", "learned", "none"] = Field(
+        "sinusoidal",
+        description="How each step learns where it is: attention alone ignores order. 'sinusoidal' adds fixed "
+        "waves (no parameters); 'learned' adds a trained vector per position (fits the data's length exactly, "
+        "more parameters); 'none' treats the sequence as an unordered set.",
+    )
+    blocks: int = Field(
+        2, ge=1, le=6,
+        description="Encoder blocks stacked, each with its own attention and feed-forward part. More blocks "
+        "model more complex relations but train slower and overfit small data.",
+    )
+    pooling: Literal["none", "mean", "cls", "last"] = Field(
+        "mean",
+        description="How the steps become the output. 'none' keeps every step (time steps × model_dim), needed "
+        "when a recurrent or another transformer layer follows; 'mean' averages the steps; 'cls' adds a learned "
+        "summary token and outputs it; 'last' outputs the final step. The last three give one vector (model_dim) "
+        "for a dense or output layer.",
+    )
+
+    @field_validator("model_dim")
+    @classmethod
+    def _divisible_by_heads(cls, value: int, info: ValidationInfo) -> int:
+        heads = info.data.get("heads")  # absent when heads itself was invalid: that error is reported instead
+        if heads and value % heads:
+            raise ValueError(f"must be divisible by heads ({heads}); got {value}: use {_nearest_multiple(value, heads)}")
+        return value
+
+
+def _nearest_multiple(value: int, step: int) -> int:
+    up = math.ceil(value / step) * step
+    down = max(step, value // step * step)
+    return up if up - value <= value - down and up <= MAX_MODEL_DIM else down
+
+
+def sinusoidal_positions(steps: int, width: int) -> torch.Tensor:
+    """The fixed encoding of 'Attention is all you need': sin on even, cos on odd features. (steps, width)"""
+    position = torch.arange(steps, dtype=torch.float32).unsqueeze(1)  # (steps, 1)
+    frequency = torch.exp(torch.arange(0, width, 2, dtype=torch.float32) * (-math.log(10000.0) / width))
+    table = torch.zeros(steps, width)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency)[:, : width // 2]  # an odd width has one cos column fewer
+    return table
+
+
+class TransformerEncoderBlock(nn.Module):
+    def __init__(self, spec: TransformerEncoderSpec, steps: int, features: int):
+        super().__init__()
+        width = spec.model_dim
+        self.project = nn.Linear(features, width) if features != width else nn.Identity()
+        self.pooling = spec.pooling
+        # The cls token is a learned vector put in front of the sequence; its final state summarises it.
+        self.cls = nn.Parameter(torch.zeros(1, 1, width)) if spec.pooling == "cls" else None
+        positions = steps + (1 if self.cls is not None else 0)
+        if spec.positional_encoding == "learned":
+            # One trained vector per position, so the length is fixed by the data's T at build time.
+            self.position = nn.Parameter(torch.randn(1, positions, width) * 0.02)
+        elif spec.positional_encoding == "sinusoidal":
+            # Not persistent: recomputed at build, so bundles do not store (or depend on) a constant.
+            self.register_buffer("position", sinusoidal_positions(positions, width).unsqueeze(0), persistent=False)
+        else:
+            self.position = None
+        # Pre-norm blocks (norm_first) with a final LayerNorm, as in GPT-2/nanoGPT: they train stably even
+        # when deep, without the learning-rate warm-up the original post-norm layout needs.
+        layer = nn.TransformerEncoderLayer(width, spec.heads, spec.ff_dim, spec.dropout, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, spec.blocks, norm=nn.LayerNorm(width),
+                                             enable_nested_tensor=False)  # nested tensors need post-norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (batch, T, F)
+        h = self.project(x)  # (batch, T, d)
+        if self.cls is not None:
+            h = torch.cat([self.cls.expand(h.shape[0], -1, -1), h], dim=1)  # (batch, 1 + T, d)
+        if self.position is not None:
+            h = h + self.position[:, : h.shape[1]]
+        h = self.encoder(h)  # (batch, T or 1 + T, d)
+        if self.pooling == "mean":
+            return h.mean(dim=1)  # (batch, d)
+        if self.pooling == "cls":
+            return h[:, 0]  # (batch, d)
+        if self.pooling == "last":
+            return h[:, -1]  # (batch, d)
+        return h  # (batch, T, d)
+
+
+def _output_shape(spec: TransformerEncoderSpec, shape: Shape) -> Shape:
+    steps, _ = sequence_shape(spec.type, shape)
+    return (steps, spec.model_dim) if spec.pooling == "none" else (spec.model_dim,)
+
+
+def _build(spec: TransformerEncoderSpec, shape: Shape) -> nn.Module:
+    steps, features = sequence_shape(spec.type, shape)
+    return TransformerEncoderBlock(spec, steps, features)
+
+
+register_layer(LayerType(
+    "transformer_encoder", TransformerEncoderSpec, "Transformer encoder (self-attention)",
+    "Lets every time step look at every other step and take what it needs from them (multi-head self-attention), "
+    "the building block of modern language models.",
+    output_shape=_output_shape,
+    build=_build,
+))
