@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from nnbuilder.diagnostics import overfitting
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.jobs import training_work
 from nnbuilder.optim import USES_MOMENTUM
@@ -10,7 +11,6 @@ from nnbuilder.spec import TrainingSpec
 from nnbuilder.train import resolve_device
 from ui import charts, engine, jobs, stack, state
 from ui.page import header, show_error
-from nnbuilder.diagnostics import overfitting
 from ui.training import finished_line, job_rows, progress_text
 from ui.widgets import field_widget
 from ui.session import start as start_session
