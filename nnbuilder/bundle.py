@@ -5,7 +5,8 @@ Layout of a bundle:
     weights.safetensors      the network's weights (tensors only, no code)
     preprocessing.skops      the fitted scikit-learn preprocessing (skops: no pickle); tabular input only
     meta.json                task, input kind, columns and roles (or pixel columns, image shape and
-                             pixel scale), classes, target scaling, shapes
+                             pixel scale; or a sequence's columns, window, horizon and feature scaling),
+                             classes, target scaling, shapes
     history.json             one dict per epoch
     metrics.json             metrics per split, chart details, warnings, timing
     manifest.json            sha256 of every file above; anything else in the folder is refused
@@ -31,14 +32,14 @@ from safetensors.torch import load_file, save_file
 
 from . import __version__
 from .compile import build_model
-from .data import ImagePreprocessing, Preprocessing
+from .data import ImagePreprocessing, Preprocessing, SequencePreprocessing
 from .errors import BundleError, NNBuilderError
 from .evaluate import model_outputs
 from .spec import NetworkSpec, parse_spec, spec_to_json
 from .tasks import TASK_KINDS
 
 FILES = ("spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json")
-# An image model's preprocessing is plain JSON in meta.json: it has no fitted scikit-learn object.
+# An image or sequence model's preprocessing is plain JSON in meta.json: it has no fitted scikit-learn object.
 IMAGE_FILES = tuple(name for name in FILES if name != "preprocessing.skops")
 # The only non-sklearn types the preprocessing file may name; skops refuses anything else.
 TRUSTED_SKOPS_TYPES = ["numpy.dtype"]
@@ -48,7 +49,7 @@ TRUSTED_SKOPS_TYPES = ["numpy.dtype"]
 class Bundle:
     spec: NetworkSpec
     model: torch.nn.Module
-    preprocessing: Preprocessing | ImagePreprocessing
+    preprocessing: Preprocessing | ImagePreprocessing | SequencePreprocessing
     meta: dict
     history: list[dict]
     metrics: dict
@@ -62,20 +63,33 @@ class Bundle:
         return self.meta.get("classes")
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Predictions for raw rows: a `prediction` column, plus `probability_<class>` for classifiers."""
-        X = self.preprocessing.transform(df)  # DataError names missing columns
-        outputs = model_outputs(self.model, X, self.task)
+        """Predictions for raw rows: a `prediction` column, plus `probability_<class>` for classifiers.
+
+        A time-series model reads `df` as history (sorted by its time column here) and returns one row per
+        complete window: the group, `window_end` (the time of the window's last row), `steps_ahead` and the
+        forecast for that many steps later; the last row of each group is the forecast beyond the history.
+        """
+        keys = None
+        if isinstance(self.preprocessing, SequencePreprocessing):
+            X, keys = self.preprocessing.windows(df)  # DataError names missing columns or a too-short history
+        else:
+            X = self.preprocessing.transform(df)  # DataError names missing columns
+        index = df.index if keys is None else keys.index
+        result = self._outputs_frame(model_outputs(self.model, X, self.task), index)
+        return result if keys is None else pd.concat([keys, result], axis=1)
+
+    def _outputs_frame(self, outputs: np.ndarray, index) -> pd.DataFrame:
         if TASK_KINDS[self.task].is_classification:
             labels = np.asarray(self.classes, dtype=object)
-            result = pd.DataFrame({"prediction": labels[outputs.argmax(axis=1)]}, index=df.index)
+            result = pd.DataFrame({"prediction": labels[outputs.argmax(axis=1)]}, index=index)
             for k, label in enumerate(self.classes):
                 result[f"probability_{label}"] = outputs[:, k]
             return result
         values = outputs * np.asarray(self.meta["target_std"]) + np.asarray(self.meta["target_mean"])
         targets = self.meta["target"]
         if len(targets) == 1:
-            return pd.DataFrame({"prediction": values[:, 0]}, index=df.index)
-        return pd.DataFrame({f"prediction_{t}": values[:, i] for i, t in enumerate(targets)}, index=df.index)
+            return pd.DataFrame({"prediction": values[:, 0]}, index=index)
+        return pd.DataFrame({f"prediction_{t}": values[:, i] for i, t in enumerate(targets)}, index=index)
 
 
 def save_bundle(trained, path: str | Path) -> Path:
@@ -103,7 +117,7 @@ def save_bundle(trained, path: str | Path) -> Path:
 def _write_files(trained, folder: Path) -> tuple[str, ...]:
     """Writes the bundle's files (not the manifest) and returns their names."""
     prepared = trained.prepared
-    image = prepared.input_kind == "image"
+    image = prepared.preprocessor is None  # image and sequence preprocessing is JSON in meta.json
     (folder / "spec.json").write_text(spec_to_json(trained.spec), encoding="utf-8")
     state = {k: v.detach().cpu().contiguous() for k, v in trained.model.state_dict().items()}
     save_file(state, str(folder / "weights.safetensors"))
@@ -199,9 +213,14 @@ def _verify_manifest(folder: Path) -> tuple[str, ...]:
     return files
 
 
+# Input kinds whose preprocessing is plain JSON state in meta.json.
+JSON_PREPROCESSING = {"image": ImagePreprocessing, "sequence": SequencePreprocessing}
+
+
 def _load_preprocessing(folder: Path, meta: dict, files: tuple[str, ...]):
-    if meta.get("input_kind", "tabular") == "image":
-        return ImagePreprocessing.from_state(meta)
+    kind = meta.get("input_kind", "tabular")
+    if kind in JSON_PREPROCESSING:
+        return JSON_PREPROCESSING[kind].from_state(meta)
     if "preprocessing.skops" not in files:
         raise BundleError(f"model bundle {folder} is missing preprocessing.skops")
     return Preprocessing.from_state(_load_preprocessor(folder / "preprocessing.skops"), meta)

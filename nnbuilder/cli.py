@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network on a CSV (or sample:NAME) and save a bundle")
     train.add_argument("data", metavar="DATA", help="CSV file, or sample:NAME for a built-in dataset")
     train.add_argument("--target", help="column to predict (overrides the spec)")
-    train.add_argument("--task", choices=["auto", "classification", "regression"], help="override task detection")
+    train.add_argument("--task", choices=["auto", "classification", "regression", "forecast"],
+                       help="override task detection (forecast: a time series with the sequence input)")
     train.add_argument("--spec", help="network spec JSON; without it a small default network is used")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)

@@ -9,6 +9,9 @@
     transform_features         encode new raw rows exactly like the training rows (data_features)
     image input                pixel columns -> (rows, C, H, W) scaled to [0, 1] (data_image), chosen by
                                the spec's input section; detect_input_kind suggests it for pixel tables
+    sequence input             a time series -> sliding windows (rows, T, F), split chronologically, or one
+                               sequence per row in ordered columns (data_sequence)
+`prepare` picks the preparation by the input kind from `PREPARERS` (one entry per kind).
 
 Every problem the user can fix is a `DataError` with one readable line; everything
 worth knowing that does not stop training is a structured `DataWarning`.
@@ -17,78 +20,34 @@ worth knowing that does not stop training is a structured `DataWarning`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 
 from .data_features import Preprocessing, build_frame, feature_names, make_preprocessor, part_name, transform_features
 from .data_clean import dedupe_names
 from .data_image import ImagePreprocessing, detect_input_kind, fit_image_preprocessing, pixel_columns
 from .data_io import read_csv
+from .data_prepared import PreparedData
 from .data_records import ColumnInfo, DataWarning
 from .data_roles import infer_roles
+from .data_sequence import fit_rows_sequence, ordered_columns, prepare_time_series, sequence_task
+from .data_sequence_prep import SequencePreprocessing
 from .data_task import class_labels, encode_classes, imbalance_warning, infer_task, is_number
 from .errors import DataError
 from .spec_errors import did_you_mean
 
 __all__ = [
-    "ColumnInfo", "DataWarning", "ImagePreprocessing", "PreparedData", "Preprocessing", "detect_input_kind",
+    "ColumnInfo", "DataWarning", "ImagePreprocessing", "PreparedData", "Preprocessing", "SequencePreprocessing",
+    "detect_input_kind", "detect_task",
     "infer_roles", "infer_task", "load_table", "prepare", "read_csv", "transform_features",
 ]
 
 FEW_ROWS = 20
 CLASSIFICATION = ("binary", "multiclass")
-
-
-@dataclass
-class PreparedData:
-    task: str
-    target: list[str]
-    feature_columns: list[str]
-    columns: list[ColumnInfo]
-    classes: list | None
-    feature_names: list[str]
-    X_train: np.ndarray = field(repr=False)  # (rows, features) float32; images (rows, C, H, W)
-    X_val: np.ndarray = field(repr=False)
-    X_test: np.ndarray = field(repr=False)
-    y_train: np.ndarray = field(repr=False)  # (rows,) int64 class indices, or (rows, targets) float32 standardised
-    y_val: np.ndarray = field(repr=False)
-    y_test: np.ndarray = field(repr=False)
-    target_mean: np.ndarray | None
-    target_std: np.ndarray | None
-    preprocessor: ColumnTransformer | None = field(repr=False)  # fitted on the train rows only; None for images
-    raw_test: pd.DataFrame = field(repr=False)  # test rows as read: feature columns + target(s)
-    warnings: list[DataWarning]
-    n_rows: int  # rows with a target
-    input_kind: str = "tabular"  # the spec's input kind: "tabular" or "image"
-    image: ImagePreprocessing | None = field(default=None, repr=False)  # pixel columns, (C, H, W), pixel_max
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        """One sample's shape: (features,) for tables, (C, H, W) for images."""
-        return tuple(int(d) for d in self.X_train.shape[1:])
-
-    @property
-    def n_outputs(self) -> int:
-        if self.task == "multiclass":
-            return len(self.classes)
-        return len(self.target) if self.task == "multi_regression" else 1
-
-    @property
-    def preprocessing(self) -> Preprocessing | ImagePreprocessing:
-        """Encodes new raw rows like the training rows (both kinds have `transform(df)` and `state()`)."""
-        if self.image is not None:
-            return self.image
-        return Preprocessing(self.preprocessor, list(self.feature_columns), list(self.columns))
-
-    def untransform_target(self, y_std: np.ndarray) -> np.ndarray:
-        """Standardised regression outputs -> original units (same shape as given)."""
-        if self.target_mean is None:
-            raise DataError(f"only regression targets are standardised; this task is {self.task}")
-        return np.asarray(y_std, dtype=np.float64) * self.target_std + self.target_mean
 
 
 def load_table(source: str | os.PathLike) -> tuple[pd.DataFrame, list[DataWarning]]:
@@ -101,23 +60,53 @@ def load_table(source: str | os.PathLike) -> tuple[pd.DataFrame, list[DataWarnin
     return read_csv(source)
 
 
+FORECAST_NEEDS_SEQUENCE = ("the forecast task needs the sequence input with the time_series layout (a table of time "
+                           "steps); choose it on the Data page, or choose regression")
+
+
 def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedData:
     """Split and encode `df` as the `DataSpec` `data` says; see the module docstring.
 
-    `input` is the spec's input section: None or tabular encodes columns, image reads pixel rows (data_image).
+    `input` is the spec's input section: None or tabular encodes columns, image reads pixel rows (data_image),
+    sequence cuts windows from a time series or reads one sequence per row (data_sequence).
     """
-    image = input if getattr(input, "kind", "tabular") == "image" else None
+    kind = getattr(input, "kind", "tabular")
     found: list[DataWarning] = []
     df = _plain_names(df, found)
     targets = _targets(df, data.target)
     drops = _drops(df, data.drop_columns, targets)
+    return PREPARERS[kind](df, data, input, targets, drops, seed, found)
+
+
+def detect_task(df: pd.DataFrame, data, input=None) -> str:
+    """The task `prepare` resolves for these settings, without splitting or encoding (for the Data page)."""
+    targets = _targets(_plain_names(df, []), data.target)
+    if getattr(input, "kind", "tabular") == "sequence" and input.layout == "time_series":
+        return sequence_task(df[targets], data.task)
+    if data.task == "forecast":
+        raise DataError(FORECAST_NEEDS_SEQUENCE)
+    return infer_task(df[targets] if len(targets) > 1 else df[targets[0]], data.task)
+
+
+def _prepare_sequence(df, data, spec, targets, drops, seed, found) -> PreparedData:
+    if spec.layout == "rows":
+        return _prepare_rows(df, data, spec, targets, drops, seed, found)
+    return prepare_time_series(df, data, spec, targets, drops, infer_roles(df, targets, drops), found)
+
+
+def _prepare_rows(df, data, input, targets, drops, seed, found) -> PreparedData:
+    """One sample per row: tabular columns, an image's pixels or a sequence's ordered columns."""
+    kind = getattr(input, "kind", "tabular")
+    if data.task == "forecast":
+        raise DataError(FORECAST_NEEDS_SEQUENCE)
+    encoded = _ENCODED_ROWS.get(kind)  # None: tabular columns through the scikit-learn pipeline
     df = _drop_missing_targets(df, targets, found)
     y = df[targets] if len(targets) > 1 else df[targets[0]]
     task = infer_task(y, data.task)
     columns = infer_roles(df, targets, drops)
-    if image is not None:
-        feature_columns = pixel_columns(df, targets, image.pixel_columns, drops)
-        columns = _as_pixels(columns, feature_columns)
+    if encoded is not None:
+        feature_columns = encoded.pick(df, targets, input, drops)
+        columns = _as_pixels(columns, feature_columns, *encoded.reasons)
     else:
         found += [DataWarning("dropped_column", f"column '{c.name}' was left out: {c.reason}.", c.name)
                   for c in columns if c.role == "excluded" and c.reason != "dropped by you"]
@@ -135,12 +124,12 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedDat
         found.append(DataWarning("few_rows", f"only {n} rows have a target; with so few the results will be "
                                  "unreliable, so collect more rows if you can."))
     train, val, test = _split(n, data.split, seed, codes, found)
-    if image is not None:
+    if encoded is not None:
         preprocessor = None
-        pixels = fit_image_preprocessing(df, feature_columns, image, train)  # pixel_max from train rows only
-        names, encode = list(feature_columns), lambda rows: pixels.transform(df.iloc[rows])  # (rows, C, H, W)
+        fitted = encoded.fit(df, feature_columns, input, targets, train)  # scaling from the train rows only
+        names, encode = list(feature_columns), lambda rows: fitted.transform(df.iloc[rows])  # (rows, C, H, W) | (rows, T, F)
     else:
-        pixels = None
+        fitted = None
         preprocessor, names, encode = _fit_tabular(df, columns, feature_columns, train)
 
     mean = std = None
@@ -156,8 +145,29 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedDat
         feature_names=names, X_train=encode(train), X_val=encode(val), X_test=encode(test),
         y_train=ys[0], y_val=ys[1], y_test=ys[2], target_mean=mean, target_std=std, preprocessor=preprocessor,
         raw_test=df.iloc[test][feature_columns + targets].reset_index(drop=True), warnings=found, n_rows=n,
-        input_kind="tabular" if pixels is None else "image", image=pixels,
+        input_kind=kind if fitted is not None else "tabular",
+        **({kind: fitted} if fitted is not None else {}),  # PreparedData.image / .sequence
     )
+
+
+@dataclass(frozen=True)
+class _EncodedRows:
+    """A one-sample-per-row input kind with its own encoding instead of the tabular pipeline."""
+
+    pick: Callable  # (df, targets, input spec, drops) -> the input columns in order
+    reasons: tuple[str, str]  # column-role reasons: for a chosen column, for any other input column
+    fit: Callable  # (df, columns, input spec, targets, train rows) -> fitted preprocessing with transform(df)
+
+
+_ENCODED_ROWS = {
+    "image": _EncodedRows(lambda df, targets, spec, drops: pixel_columns(df, targets, spec.pixel_columns, drops),
+                          ("a pixel of the image input", "not a pixel column of the image input"),
+                          lambda df, columns, spec, targets, train: fit_image_preprocessing(df, columns, spec, train)),
+    "sequence": _EncodedRows(ordered_columns, ("a step of the sequence input", "not a step of the sequence input"),
+                             fit_rows_sequence),
+}
+# How each input kind turns the table into samples; the spec's input kinds (spec.INPUT_KINDS) must all be here.
+PREPARERS = {"tabular": _prepare_rows, "image": _prepare_rows, "sequence": _prepare_sequence}
 
 
 def _fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: list[str], train: np.ndarray):
@@ -176,11 +186,12 @@ def _fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: l
     return preprocessor, names, encode
 
 
-def _as_pixels(columns: list[ColumnInfo], pixels: list[str]) -> list[ColumnInfo]:
-    """Pixel columns are inputs whatever their values (an always-black corner is still part of the image)."""
+def _as_pixels(columns: list[ColumnInfo], pixels: list[str], chosen_reason: str,
+               other_reason: str) -> list[ColumnInfo]:
+    """Pixel (or sequence step) columns are inputs whatever their values (an always-black corner is still part of the image)."""
     chosen = set(pixels)
-    return [replace(c, role="numeric", reason="a pixel of the image input") if c.name in chosen else
-            replace(c, role="excluded", reason="not a pixel column of the image input") if c.is_input else c
+    return [replace(c, role="numeric", reason=chosen_reason) if c.name in chosen else
+            replace(c, role="excluded", reason=other_reason) if c.is_input else c
             for c in columns]
 
 

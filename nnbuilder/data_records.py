@@ -18,6 +18,7 @@ INPUT_ROLES = ("numeric", "categorical", "boolean", "datetime")
 WARNING_CODES = (
     "dropped_column", "missing_target", "class_imbalance", "duplicate_columns", "inf_values",
     "empty_column", "encoding_fallback", "dropped_rows", "few_rows", "unstratified_split",
+    "filled_gaps",
 )
 
 

@@ -27,7 +27,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Options every generated 2-D set accepts, with their defaults; extras are added per set.
 _COMMON = {"n_samples": 500, "noise": 0.1, "seed": 0}
 _LIMITS = {"n_samples": (10, 1_000_000), "noise": (0.0, 10.0), "seed": (0, 2**31 - 1), "arms": (2, 10),
-           "centers": (2, 20)}
+           "centers": (2, 20), "days": (60, 100_000)}
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,31 @@ def _blobs(n_samples: int, noise: float, seed: int, centers: int) -> pd.DataFram
     return _points(x, y, seed)
 
 
+def _sales(seed: int, days: int) -> pd.DataFrame:
+    """Daily sales of one shop from 2022-01-01: trend + weekly and yearly seasons + holidays + weather + noise.
+
+    Weekends sell about 45% more than Tuesdays, summer about 15% more than winter, the days around
+    Christmas and New Year twice the usual; warm days add a little. The noise is autocorrelated (AR(1)),
+    as real demand is, so yesterday says something about today beyond the season.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    dates = pd.date_range("2022-01-01", periods=days, freq="D")
+    weekday = np.asarray(dates.day_of_week)
+    year_phase = 2 * np.pi * (np.asarray(dates.day_of_year) - 1) / 365.25
+    temperature = 11 - 9 * np.cos(year_phase) + rng.normal(0, 2.5, days)
+    weekly = np.array([0.0, -4.0, 2.0, 8.0, 22.0, 48.0, 38.0])[weekday]  # Mon..Sun
+    month, day = np.asarray(dates.month), np.asarray(dates.day)
+    holiday = ((month == 12) & (day >= 20)) | ((month == 1) & (day <= 2)) | ((month == 5) & (day == 1))
+    noise = np.zeros(days)
+    shocks = rng.normal(0, 6.0, days)
+    for i in range(1, days):  # AR(1) demand noise; a Python loop over a few thousand days is fine
+        noise[i] = 0.6 * noise[i - 1] + shocks[i]
+    sales = 120 + 0.04 * t + weekly - 15 * np.cos(year_phase) + 0.8 * (temperature - 11) + 90 * holiday + noise
+    return pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "sales": np.round(np.maximum(sales, 0), 1),
+                         "temperature": np.round(temperature, 1), "holiday": holiday.astype(np.int64)})
+
+
 def _customers() -> pd.DataFrame:
     from .data_io import read_csv
 
@@ -141,6 +166,9 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
                 "binary", _xor, dict(_COMMON)),
     DatasetInfo("blobs", "round clusters in 2-D, one class each (x1, x2 -> label; option centers, default 3)", "label",
                 "multiclass", _blobs, dict(_COMMON, noise=1.0, centers=3)),
+    DatasetInfo("sales", "daily sales of a shop over 3 years (date, sales, temperature, holiday): a seasonal time "
+                "series to forecast with the sequence input (option days, default 1096)", "sales", "regression",
+                _sales, {"seed": 0, "days": 1096}),
     DatasetInfo("customers", "400 customers in a deliberately messy CSV (ids, gaps, dates, notes) -> churned yes/no",
                 "churned", "binary", _customers),
 ]}

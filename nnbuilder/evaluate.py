@@ -3,7 +3,8 @@
 `evaluate` returns scalar metrics (what the CLI prints and the bundle stores)
 and `details` (confusion matrix, per-class report, ROC points, predicted vs
 actual pairs) for the Evaluate page's charts. Regression is reported in the
-target's original units.
+target's original units; a forecast also reports the naive last-value
+baseline (`baseline_rmse`, `baseline_mae`) and the forecast-vs-actual series.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def model_outputs(model: torch.nn.Module, X: np.ndarray, task_kind: str) -> np.n
 
 
 def evaluate(model, X: np.ndarray, y: np.ndarray, task_kind: str, classes: list | None = None,
-             target_mean: np.ndarray | None = None, target_std: np.ndarray | None = None) -> Evaluation:
+             target_mean: np.ndarray | None = None, target_std: np.ndarray | None = None,
+             baseline: np.ndarray | None = None, times: list | None = None) -> Evaluation:
+    """Metrics and chart details for one split; `baseline` and `times` are the forecast task's extras."""
     if len(X) == 0:
         return Evaluation({"n": 0})
     outputs = model_outputs(model, X, task_kind)
@@ -45,7 +48,10 @@ def evaluate(model, X: np.ndarray, y: np.ndarray, task_kind: str, classes: list 
         return classification_report(np.asarray(y), outputs, classes or list(range(outputs.shape[1])))
     mean = np.zeros(outputs.shape[1]) if target_mean is None else np.asarray(target_mean)
     std = np.ones(outputs.shape[1]) if target_std is None else np.asarray(target_std)
-    return regression_report(np.asarray(y) * std + mean, outputs * std + mean)
+    actual, predicted = np.asarray(y) * std + mean, outputs * std + mean
+    if task_kind == "forecast" and baseline is not None:
+        return forecast_report(actual, predicted, np.asarray(baseline), times)
+    return regression_report(actual, predicted)
 
 
 def classification_report(y: np.ndarray, proba: np.ndarray, classes: list) -> Evaluation:
@@ -112,3 +118,23 @@ def regression_report(actual: np.ndarray, predicted: np.ndarray) -> Evaluation:
     step = max(1, len(actual) // MAX_PLOT_POINTS)
     details = {"actual": actual[::step].tolist(), "predicted": predicted[::step].tolist()}
     return Evaluation(metrics, details)
+
+
+def forecast_report(actual: np.ndarray, predicted: np.ndarray, baseline: np.ndarray, times: list | None) -> Evaluation:
+    """Regression metrics plus the naive last-value forecast's, all (windows, targets) in original units.
+
+    Details keep the windows in time order (the first MAX_PLOT_POINTS of them, not every k-th, so the
+    forecast-vs-actual line stays a contiguous stretch of the series).
+    """
+    report = regression_report(actual, predicted)
+    baseline = baseline.reshape(len(actual), -1)
+    report.metrics["baseline_rmse"] = float(np.sqrt(skm.mean_squared_error(actual.reshape(len(actual), -1), baseline)))
+    report.metrics["baseline_mae"] = float(skm.mean_absolute_error(actual.reshape(len(actual), -1), baseline))
+    keep = slice(0, MAX_PLOT_POINTS)
+    report.details = {
+        "actual": actual.reshape(len(actual), -1)[keep].tolist(),
+        "predicted": predicted.reshape(len(predicted), -1)[keep].tolist(),
+        "baseline": baseline[keep].tolist(),
+        "time": list(times[keep]) if times is not None else list(range(min(len(actual), MAX_PLOT_POINTS))),
+    }
+    return report

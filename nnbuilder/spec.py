@@ -53,7 +53,7 @@ class DataSpec(_Strict):
     task: str = Field(
         "auto",
         description="What to predict: 'auto' decides from the target (text, yes/no or few whole-number levels "
-        "mean classification, other numbers regression).",
+        "mean classification, other numbers regression, or a forecast for a time series with the sequence input).",
         json_schema_extra={"ui": {"choices": list(TASK_CHOICES)}},
     )
     drop_columns: list[str] = Field(default_factory=list, description="Columns the network must not see.")
@@ -107,7 +107,73 @@ class ImageInputSpec(_Strict):
         return value
 
 
-INPUT_KINDS = {"tabular": TabularInputSpec, "image": ImageInputSpec}
+class SequenceInputSpec(_Strict):
+    """Sequences: sliding windows over a time series table, or one sequence per row in ordered columns.
+
+    time_series: rows are time steps (ordered by `time_column`, within each `group_column` value); each
+    window of `window` consecutive steps predicts the target `horizon` steps after its last step
+    (forecast), or the class of its last step (classification). The target is always one of the
+    per-step features when forecasting (its past is the main input) and never one when classifying.
+    Every group is split chronologically at the same shares; windows never cross a group or a split.
+    rows: each row is one sequence, its `value_columns` read in order as steps × features.
+    """
+
+    kind: Literal["sequence"] = Field("sequence", description="How each row becomes the network's input.")
+    layout: Literal["time_series", "rows"] = Field(
+        "time_series",
+        description="time_series: each row is one time step of a long series, cut into sliding windows. "
+        "rows: each row is a whole sequence stored in ordered columns (t0, t1, ...).",
+        json_schema_extra={"ui": {"choices": ["time_series", "rows"]}},
+    )
+    time_column: str | None = Field(
+        None, description="time_series only: the column that orders the rows (dates or numbers). "
+        "Leave empty to keep the table's row order.",
+    )
+    value_columns: list[str] = Field(
+        default_factory=list,
+        description="The per-step input columns, in order. Leave empty for every numeric column except the "
+        "time and group columns (and, when classifying, the target). When forecasting the target is always one of them.",
+    )
+    group_column: str | None = Field(
+        None, description="time_series only: a column naming separate series (e.g. one per store); "
+        "windows never mix two series.",
+    )
+    window: int = Field(
+        24, ge=2, le=10_000,
+        description="time_series only: time steps each window shows the network. Long enough to cover one "
+        "season (7 for a weekly pattern in daily data, 24 for a daily one in hourly data).",
+    )
+    horizon: int = Field(
+        1, ge=1, le=10_000,
+        description="time_series forecasting only: how many steps after the window's last step the predicted "
+        "value lies (1 = the next step).",
+    )
+    steps: int | None = Field(
+        None, ge=1, le=100_000,
+        description="rows only: time steps per sequence. Leave empty for one feature per step (every ordered "
+        "column is one step); otherwise the columns are read step by step, features within each step.",
+    )
+
+    @model_validator(mode="after")
+    def _fits_layout(self):
+        if self.layout == "rows":
+            for name in ("time_column", "group_column"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"has {name} {getattr(self, name)!r}, which applies only to the time_series "
+                                     "layout (layout is rows): clear it, or choose layout time_series")
+        elif self.steps is not None:
+            raise ValueError(f"has steps {self.steps}, which applies only to the rows layout (layout is time_series): "
+                             "clear it (the window sets the steps)")
+        named = [c for c in (self.time_column, self.group_column) if c is not None]
+        if len(named) == 2 and named[0] == named[1]:
+            raise ValueError(f"has time_column and group_column both {named[0]!r}; they must be different columns")
+        clash = [c for c in self.value_columns if c in named]
+        if clash:
+            raise ValueError(f"has {clash[0]!r} in value_columns, but it is the time or group column; remove it there")
+        return self
+
+
+INPUT_KINDS = {"tabular": TabularInputSpec, "image": ImageInputSpec, "sequence": SequenceInputSpec}
 InputSpec = Annotated[Union[tuple(INPUT_KINDS.values())], Field(discriminator="kind")]
 
 

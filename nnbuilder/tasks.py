@@ -32,10 +32,12 @@ TASK_KINDS: dict[str, TaskKind] = {
     "multiclass": TaskKind("multiclass", "Multiclass classification", lambda n: n, nn.CrossEntropyLoss, "softmax", True),
     "regression": TaskKind("regression", "Regression", lambda n: 1, nn.MSELoss, "linear", False),
     "multi_regression": TaskKind("multi_regression", "Multi-target regression", lambda n: n, nn.MSELoss, "linear", False),
+    # Sequence input, time_series layout: the value(s) `horizon` steps after each window, standardised like regression.
+    "forecast": TaskKind("forecast", "Forecast", lambda n: n, nn.MSELoss, "linear", False),
 }
 
-# What the spec accepts; `auto` lets the data decide.
-TASK_CHOICES = ("auto", "classification", "regression")
+# What the spec accepts; `auto` lets the data decide (a numeric target of a time series is a forecast).
+TASK_CHOICES = ("auto", "classification", "regression", "forecast")
 
 
 def probabilities(kind: str, logits: torch.Tensor) -> torch.Tensor:

@@ -69,6 +69,7 @@ def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto"
     metrics, details = {}, {}
     for split in ("train", "val", "test"):
         X, y = getattr(prepared, f"X_{split}"), getattr(prepared, f"y_{split}")
-        result = evaluate(fit.model, X, y, prepared.task, prepared.classes, prepared.target_mean, prepared.target_std)
+        result = evaluate(fit.model, X, y, prepared.task, prepared.classes, prepared.target_mean, prepared.target_std,
+                          **prepared.evaluation_extras(split))
         metrics[split], details[split] = result.metrics, result.details
     return TrainedModel(spec, prepared, fit, metrics, details, list(prepared.warnings))

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.data import infer_roles, infer_task, read_csv
+from nnbuilder.data import detect_task, infer_roles, read_csv
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec
+from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec
 from nnbuilder.tasks import TASK_KINDS
 from ui import charts, engine, state
 from ui.page import header, next_step, show_error, show_warnings
@@ -16,9 +16,59 @@ start_session()  # safe when Streamlit runs this page on its own (a deep link)
 
 UPLOAD_ERROR = "upload_error"
 UPLOAD_REV, DATASET_REV = "upload_rev", "dataset_rev"
-INPUT_LABELS = {"tabular": "Table: each column is one input", "image": "Images: each row is one picture in pixel columns"}
+INPUT_LABELS = {"tabular": "Table: each column is one input", "image": "Images: each row is one picture in pixel columns",
+                "sequence": "Sequence: a time series, or one sequence per row"}
 IMAGE_SETTINGS = ("channels", "height", "width", "pixel_max")
+NO_COLUMN = "(none)"
 SAMPLE_IMAGES = 12
+
+
+def _column_choice(label: str, columns: list[str], current, key: str, help: str, container):
+    """A selectbox over the table's columns with a "(none)" first; returns the column or None."""
+    options = [NO_COLUMN, *columns]
+    chosen = container.selectbox(label, options, index=options.index(current) if current in options else 0,
+                                 key=key, help=help)
+    return None if chosen == NO_COLUMN else chosen
+
+
+def _sequence_settings(settings: dict, df: pd.DataFrame, target, rev: int) -> None:
+    """The sequence input's fields, generated from SequenceInputSpec; columns are picked from the table."""
+    fields = SequenceInputSpec.model_fields
+    layout = field_widget(SequenceInputSpec, "layout", settings.get("layout", "time_series"), key=f"seq_layout_{rev}")
+    settings["layout"] = layout
+    others = [str(c) for c in df.columns if c != target]
+    if layout == "time_series":
+        st.caption("Each row is one time step. Every window of consecutive rows predicts the target a few steps "
+                   "later (a number: forecast) or the label of its last row; the split follows time.")
+        time_col, group_col, window_col, horizon_col = st.columns(4)
+        for name, container in (("time_column", time_col), ("group_column", group_col)):
+            value = _column_choice(name.replace("_", " ").capitalize(), others, settings.get(name), f"seq_{name}_{rev}",
+                                   fields[name].description, container)
+            settings[name] = value
+            if value is None:
+                settings.pop(name)
+        for name, container in (("window", window_col), ("horizon", horizon_col)):
+            settings[name] = field_widget(SequenceInputSpec, name, settings.get(name, fields[name].default),
+                                          key=f"seq_{name}_{rev}", container=container)
+        settings.pop("steps", None)
+    else:
+        st.caption("Each row is one whole sequence: its value columns are read in order as time steps.")
+        steps = field_widget(SequenceInputSpec, "steps", settings.get("steps"), key=f"seq_steps_{rev}")
+        if steps is None:
+            settings.pop("steps", None)
+        else:
+            settings["steps"] = steps
+        for name in ("time_column", "group_column", "window", "horizon"):
+            settings.pop(name, None)
+    skip = {settings.get("time_column"), settings.get("group_column")}
+    chosen = st.multiselect("Value columns", [c for c in others if c not in skip],
+                            default=[c for c in settings.get("value_columns", []) if c in others and c not in skip],
+                            key=f"seq_values_{rev}", help=fields["value_columns"].description,
+                            placeholder="every numeric column")
+    if chosen:
+        settings["value_columns"] = chosen
+    else:
+        settings.pop("value_columns", None)
 
 
 def _guess_target(df: pd.DataFrame):
@@ -104,8 +154,8 @@ with col_task:
 with col_detected:
     if target is not None and (isinstance(target, list) or target in columns):
         try:
-            detected = infer_task(df[target], data["task"])
-            st.metric("Detected task", TASK_KINDS[detected].label)
+            settings = engine.data_settings_spec(state.spec_dict())  # the input kind decides too (forecast)
+            st.metric("Detected task", TASK_KINDS[detect_task(df, settings.data, settings.input)].label)
         except NNBuilderError as exc:
             show_error(exc)
 
@@ -131,10 +181,17 @@ kind = st.radio("How each row becomes the network's input", kinds, horizontal=Tr
                 index=kinds.index(image_input.get("kind")) if image_input.get("kind") in kinds else 0,
                 format_func=lambda k: INPUT_LABELS.get(k, k), key=f"input_kind_{rev}",
                 help="Chosen automatically from the columns: many numbered numeric columns (pixel0, pixel1, ...) "
-                "in a square count look like images. Convolution and pooling layers need the image input.")
+                "in a square count look like images. Convolution and pooling layers need the image input; "
+                "for a time series (a row per time step) or ordered sequence columns choose the sequence input.")
 if kind != image_input.get("kind"):
     spec["input"] = image_input = {"kind": kind}
-if kind == "image":
+    if kind == "sequence":  # a date column is the natural order of a time series
+        dates = [c.name for c in infer_roles(df, target, data["drop_columns"]) if c.role == "datetime"]
+        if dates:
+            image_input["time_column"] = dates[0]
+if kind == "sequence":
+    _sequence_settings(image_input, df, target, rev)
+elif kind == "image":
     st.caption("Pixel columns are read channel by channel, each row by row (pixel0 is the top-left corner). "
                "Leave a box empty to let the app work it out from the number of pixel columns.")
     for column, name in zip(st.columns(len(IMAGE_SETTINGS)), IMAGE_SETTINGS):
@@ -148,7 +205,7 @@ st.subheader("Columns")
 st.caption("How the network will see each column. Change the role of a column by leaving it out above.")
 try:
     roles = infer_roles(df, target, data["drop_columns"])
-    if kind == "image":  # every pixel is an input, even an always-black corner
+    if kind in ("image", "sequence"):  # every pixel (or chosen step) is an input, whatever its values
         roles = engine.prepared_for(engine.data_settings_spec(spec)).columns
     st.dataframe(pd.DataFrame([{"column": c.name, "type": c.dtype, "missing": c.missing, "distinct values": c.unique,
                                 "role": c.role, "why": c.reason} for c in roles]), hide_index=True,
@@ -156,7 +213,11 @@ try:
                  column_config={"why": st.column_config.TextColumn(width="large")})
     prepared = engine.prepared_for(engine.data_settings_spec(spec))
     show_warnings([*state.data_warnings(), *prepared.warnings])
-    if prepared.input_kind == "image":
+    if prepared.input_kind == "sequence":
+        steps, features = prepared.input_shape
+        inputs = (f"{len(prepared.X_train) + len(prepared.X_val) + len(prepared.X_test):,} sequences of {steps} steps "
+                  f"× {features} feature{'s' if features > 1 else ''}")
+    elif prepared.input_kind == "image":
         channels, height, width = prepared.input_shape
         sample = df.head(SAMPLE_IMAGES)
         st.plotly_chart(charts.image_grid_figure(prepared.preprocessing.transform(sample), list(sample[target])),

@@ -21,6 +21,12 @@ REGRESSION_CARDS = [("r2", "R²", "Share of the target's variation explained: 1 
                      "always predicting the mean."),
                     ("rmse", "RMSE", "Typical size of an error, in the target's units (big errors weigh more)."),
                     ("mae", "MAE", "Average size of an error, in the target's units.")]
+FORECAST_CARDS = [("rmse", "RMSE", "Typical size of a forecast error, in the target's units (big errors weigh more)."),
+                  ("mae", "MAE", "Average size of a forecast error, in the target's units."),
+                  ("r2", "R²", "Share of the target's variation explained: 1 is perfect."),
+                  ("baseline_rmse", "baseline RMSE", "RMSE of the naive forecast 'the next value equals the last one "
+                   "seen'. A model worth keeping beats it.")]
+BASELINE_OF = {"rmse": "baseline_rmse", "mae": "baseline_mae"}  # the forecast cards compared with the baseline
 
 header(4, "Evaluate", "How well does the model do on the test rows, which it never saw while learning?")
 trained = state.trained()
@@ -38,11 +44,16 @@ scores, details = trained.metrics.get(split, {}), trained.details.get(split, {})
 st.caption(f"{kind.label} of **{', '.join(map(str, trained.prepared.target))}** · "
            f"{scores.get('n', 0):,} {split_name.lower()} rows · {len(trained.fit.history)} epochs on "
            f"{trained.fit.device} in {trained.fit.seconds:.1f}s")
-cards = CLASSIFICATION_CARDS if kind.is_classification else REGRESSION_CARDS
+forecast = trained.task == "forecast"
+cards = CLASSIFICATION_CARDS if kind.is_classification else FORECAST_CARDS if forecast else REGRESSION_CARDS
 for column, (key, name, help_text) in zip(st.columns(len(cards)), cards):
     train_value = (trained.metrics.get("train") or {}).get(key)
-    column.metric(f"{split_name} {name}", format_metric(key, scores.get(key)), border=True,
-                  help=f"{help_text} On the training rows: {format_metric(key, train_value)}.")
+    baseline = scores.get(BASELINE_OF.get(key, "")) if forecast else None
+    delta = None
+    if baseline is not None and scores.get(key) is not None:  # below the baseline is good: shown green
+        delta = f"{scores[key] - baseline:+.4g} vs last-value baseline"
+    column.metric(f"{split_name} {name}", format_metric(key, scores.get(key)), border=True, delta=delta,
+                  delta_color="inverse", help=f"{help_text} On the training rows: {format_metric(key, train_value)}.")
 
 if kind.is_classification:
     matrix_col, roc_col = st.columns(2)
@@ -62,6 +73,10 @@ else:
     if len(targets) > 1:
         index = targets.index(st.selectbox("Target to plot", targets))
     name = targets[index] if len(targets) > 1 else ""
+    if forecast and details.get("actual"):
+        st.plotly_chart(charts.forecast_figure(details, index, name), key="forecast")
+        st.caption("The model's forecast of each step (blue) against what happened (black), and the naive "
+                   "forecast that repeats the last value seen (dotted). Shown in time order.")
     scatter_col, residual_col = st.columns(2)
     if details.get("actual"):
         scatter_col.plotly_chart(charts.predicted_vs_actual_figure(details["actual"], details["predicted"], index,

@@ -35,7 +35,29 @@ frame = state.trained_frame()
 if frame is None:
     frame = prepared.raw_test
 
-if prepared.input_kind == "image":
+series = prepared.sequence is not None and prepared.sequence.layout == "time_series"
+if series:
+    # A forecast reads history, not one row: show the forecast beyond the end of the data it trained on.
+    seq = prepared.sequence
+    st.subheader("Next value")
+    answer = (f"forecasts {', '.join(prepared.target)} {seq.horizon} step(s) after the last one" if seq.horizon
+              else f"names the {prepared.target[0]} of the last one")
+    st.caption(f"The model reads the last {seq.window} rows of a series (sorted by {seq.time_column or 'their order'})"
+               f" and {answer}. Here it continues the table it trained on; upload a newer history below for fresh "
+               "answers.")
+    try:
+        ahead = bundle.predict(frame)
+        last = ahead.groupby(seq.group_column).tail(1) if seq.group_column else ahead.tail(1)
+        value_columns = [c for c in last.columns if c.startswith("prediction")]
+        for _, row in last.head(6).iterrows():
+            where = f" ({row[seq.group_column]})" if seq.group_column else ""
+            title = (f"Forecast {row['steps_ahead']} step(s) after {row['window_end']}" if "steps_ahead" in row
+                     else f"Label at {row['window_end']}")
+            st.metric(title + where, ", ".join(f"{row[c]:,.4g}" if isinstance(row[c], float) else str(row[c])
+                                               for c in value_columns))
+    except NNBuilderError as exc:
+        show_error(exc)
+elif prepared.input_kind == "image":
     # A form with one box per pixel is no way to draw a picture: try a test image, or upload many rows below.
     st.subheader("One image")
     test_rows = prepared.raw_test if len(prepared.raw_test) else frame
@@ -85,7 +107,13 @@ else:
             st.plotly_chart(charts.probability_figure(probabilities), key="probabilities")
 
 st.subheader("Many rows")
-if prepared.input_kind == "image":
+if series:
+    st.caption(f"The CSV is a history: at least {prepared.sequence.window} rows per series with the columns "
+               f"{', '.join(c for c in [prepared.sequence.time_column, prepared.sequence.group_column] if c)}"
+               f"{', ' if prepared.sequence.time_column or prepared.sequence.group_column else ''}"
+               f"{', '.join(prepared.feature_columns)}. You get one forecast per complete window; the last one "
+               "lies beyond the end of the history.")
+elif prepared.input_kind == "image":
     st.caption(f"The CSV needs the {len(prepared.feature_columns):,} pixel columns the model was trained on "
                f"({prepared.feature_columns[0]} … {prepared.feature_columns[-1]}). Extra columns are ignored.")
 else:
@@ -99,7 +127,8 @@ if upload is not None:
         if not cached or cached[0] != cache_key:
             df, warnings = read_csv(upload.getvalue(), name=upload.name)
             predictions = bundle.predict(df)
-            combined = pd.concat([predictions.reset_index(drop=True), df.reset_index(drop=True)], axis=1)
+            combined = predictions if series else pd.concat([predictions.reset_index(drop=True),
+                                                             df.reset_index(drop=True)], axis=1)
             st.session_state[BATCH_CACHE] = cached = (cache_key, combined, warnings)
         _, combined, warnings = cached
         show_warnings(warnings)

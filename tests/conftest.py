@@ -7,18 +7,15 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 
 @pytest.fixture
 def seed() -> int:
-    """Seed Python, NumPy and (when installed) PyTorch; returns the seed."""
+    """Seed Python, NumPy and PyTorch; returns the seed."""
     value = 0
     random.seed(value)
     np.random.seed(value)
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency, but data tests do not need it
-        return value
     torch.manual_seed(value)
     return value
 
@@ -72,3 +69,13 @@ def write_csv(tmp_path):
         path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
         return path
     return write
+
+
+@pytest.fixture
+def one_thread():
+    """Pin torch to one thread: tiny batches gain nothing from a second one, and on a busy machine
+    threads that wait for each other make a run many times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

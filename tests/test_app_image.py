@@ -1,6 +1,6 @@
 """Images through the app: digits -> image input (auto-detected) -> CNN preset -> train -> evaluate -> predict."""
 
-from test_app_support import by_label, charts, goto, open_app, run_ok, texts, wait_for_job
+from test_app_support import by_label, charts, goto, open_app, run_ok, texts, train_in_app
 
 from nnbuilder.data import load_table
 from ui import state
@@ -29,13 +29,7 @@ def test_digits_cnn_from_data_page_to_predictions():
     assert not at.error
     assert by_label(at.selectbox, "Padding").value == "same"  # the literal setting renders as a choice
 
-    goto(at, "Train")
-    by_label(at.number_input, "Epochs").set_value(3)
-    run_ok(at)
-    by_label(at.button, "Train").click()
-    run_ok(at)
-    snap = wait_for_job(at)
-    assert snap.status == "done", snap
+    train_in_app(at, epochs=3)
 
     goto(at, "Evaluate")
     assert by_label(at.metric, "Test accuracy").value.endswith("%")

@@ -80,3 +80,15 @@ def trained_model(dataset: str, target: str, epochs: int = 5, split: tuple = (0.
     data["training"]["epochs"] = epochs
     data["data"]["split"] = dict(zip(("train", "val", "test"), split))
     return train_from_spec(df, parse_spec(data)), df
+
+
+def train_in_app(at: AppTest, epochs: int):
+    """Set the epochs on the Train page, press Train and wait for the run to finish; returns its snapshot."""
+    goto(at, "Train")
+    by_label(at.number_input, "Epochs").set_value(epochs)
+    run_ok(at)
+    by_label(at.button, "Train").click()
+    run_ok(at)
+    snap = wait_for_job(at)
+    assert snap.status == "done", snap
+    return snap

@@ -304,16 +304,6 @@ def _sines(n, steps=20, seed=0):
     return x[..., None].astype(np.float32), y
 
 
-@pytest.fixture
-def one_thread():
-    # Tiny batches gain nothing from a second thread, and on a busy machine threads that wait for
-    # each other make the run many times slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("layer, training", [
     ({"type": "lstm", "units": 16}, {"epochs": 20, "learning_rate": 0.01}),
     ({"type": "transformer_encoder", "model_dim": 16, "heads": 2, "ff_dim": 32, "blocks": 1, "dropout": 0.0},

@@ -93,3 +93,14 @@ def test_architecture_figure_for_a_cnn():
     fig = charts.architecture_figure(rows)
     texts = " ".join(a.text for a in fig.layout.annotations)
     assert "→ 4×8×8" in texts and "→ 4×4×4" in texts and "8×8 image" in texts
+
+
+def test_forecast_figure_draws_actual_forecast_and_baseline_over_time():
+    details = {"actual": [[1.0], [2.0], [4.0]], "predicted": [[1.5], [2.0], [3.5]], "baseline": [[0.0], [1.0], [2.0]],
+               "time": ["2024-01-01", "2024-01-02", "2024-01-03"]}
+    fig = charts.forecast_figure(details)
+    assert [trace.name for trace in fig.data] == ["actual", "forecast", "last value (baseline)"]
+    assert list(fig.data[1].y) == [1.5, 2.0, 3.5] and list(fig.data[0].x) == details["time"]
+    assert fig.data[2].line.dash == "dot" and "Forecast vs actual" in fig.layout.title.text
+    bare = charts.forecast_figure({"actual": [[1, 10]], "predicted": [[2, 20]]}, target=1, name="b")
+    assert list(bare.data[0].x) == [0] and list(bare.data[1].y) == [20] and "(b)" in bare.layout.title.text

@@ -21,7 +21,7 @@ def test_add_move_delete():
 def test_every_preset_is_a_valid_spec():
     for name in stack.PRESETS:
         spec = parse_spec({"layers": stack.preset_layers(name)})
-        shape = (1, 8, 8) if stack.PRESET_INPUT_KINDS.get(name) == "image" else (4,)
+        shape = {"image": (1, 8, 8), "sequence": (14, 3)}.get(stack.PRESET_INPUT_KINDS.get(name), (4,))
         rows = layer_table(spec, shape, "multiclass", 3)
         assert rows[0].name == "Input" and rows[-1].name == "Output"
     assert stack.preset_layers("Perceptron / logistic regression") == []
@@ -67,3 +67,20 @@ def test_split_problems_by_layer():
     ])
     assert by_layer == {2: ["layers[2].rate must be in [0, 1); got 1.5"], 0: ["layers[0] (dense): does not fit"]}
     assert general == ["training.learning_rate must be in (0, 10]; got 100"]
+
+
+def test_lstm_preset_is_valid_on_sales_and_matches_the_shipped_spec():
+    import json
+    from pathlib import Path
+
+    from nnbuilder.data import load_table, prepare
+    from nnbuilder.workflow import describe_network
+
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "assets" / "presets" / "lstm_timeseries.json").read_text())
+    df, _ = load_table("sample:sales")
+    spec = parse_spec({"data": {"target": "sales"}, "input": shipped["input"],
+                       "layers": stack.preset_layers("LSTM (time series)")})
+    prepared = prepare(df, spec.data, input=spec.input)
+    rows = describe_network(spec, prepared)
+    assert prepared.task == "forecast" and rows[0].output_shape == (14, 3) and rows[-1].output_shape == (1,)
+    assert parse_spec(shipped).layers == spec.layers

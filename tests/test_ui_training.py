@@ -33,6 +33,9 @@ def test_finished_line_names_the_test_metric():
     regression = SimpleNamespace(metrics={"test": {"n": 30, "r2": 0.5}}, fit=SimpleNamespace(
         history=[{}], stop_reason="completed"))
     assert "test R² 0.500" in finished_line(regression)
+    forecast = SimpleNamespace(metrics={"test": {"n": 30, "r2": 0.8, "rmse": 11.4, "baseline_rmse": 21.9}},
+                               fit=SimpleNamespace(history=[{}], stop_reason="completed"))
+    assert "test RMSE 11.4 (last-value baseline 21.9)" in finished_line(forecast)
 
 
 def test_job_rows():

@@ -95,6 +95,19 @@ def residuals_figure(actual: Sequence, predicted: Sequence, target: int = 0, nam
     return _layout(fig, f"Residuals{suffix}: actual − predicted", "predicted", "residual", height=420)
 
 
+def forecast_figure(details: dict, target: int = 0, name: str = "") -> go.Figure:
+    """Forecast vs actual over time (a forecast's evaluation details), with the last-value baseline dotted."""
+    times = list(details.get("time") or range(len(details.get("actual", []))))
+    fig = go.Figure()
+    for key, label, line in (("actual", "actual", dict(color="black", width=1.5)),
+                             ("predicted", "forecast", dict(color=TRAIN_COLOUR, width=2)),
+                             ("baseline", "last value (baseline)", dict(color=VAL_COLOUR, width=1, dash="dot"))):
+        if details.get(key):
+            fig.add_trace(go.Scatter(x=times, y=_column(details[key], target), mode="lines", name=label, line=line))
+    suffix = f" ({name})" if name else ""
+    return _layout(fig, f"Forecast vs actual{suffix}", "time", "value", height=420)
+
+
 def probability_figure(probabilities: dict[str, float]) -> go.Figure:
     """Horizontal bars, one per class, for a single prediction."""
     names = [str(k) for k in probabilities]

@@ -36,10 +36,14 @@ PRESETS: dict[str, list[dict]] = {
         {"type": "flatten"},
         {"type": "dense", "units": 64, "activation": "relu"},
     ],
+    # Needs the sequence input (Data page); the same stack as assets/presets/lstm_timeseries.json.
+    "LSTM (time series)": [
+        {"type": "lstm", "units": 32, "layers": 1, "bidirectional": False, "return_sequences": False, "dropout": 0.0},
+    ],
 }
 
 # The input kind a preset is made for (Data page); the others are for tables.
-PRESET_INPUT_KINDS: dict[str, str] = {"CNN (images)": "image"}
+PRESET_INPUT_KINDS: dict[str, str] = {"CNN (images)": "image", "LSTM (time series)": "sequence"}
 
 _LAYER_PATH = re.compile(r"^layers\[(\d+)\]")
 

@@ -58,6 +58,9 @@ def finished_line(trained) -> str:
         test, split = trained.metrics.get("val") or {}, "validation"
     if "accuracy" in test:
         headline = f"{split} accuracy {format_metric('accuracy', test['accuracy'])}"
+    elif "baseline_rmse" in test:
+        headline = (f"{split} RMSE {format_metric('rmse', test['rmse'])} (last-value baseline "
+                    f"{format_metric('rmse', test['baseline_rmse'])})")
     elif "r2" in test:
         headline = f"{split} R² {format_metric('r2', test['r2'])}"
     else:

@@ -40,6 +40,7 @@ CHOICE_NOTES = {
         "auto": "decided from the target column",
         "classification": "predict a category",
         "regression": "predict a number",
+        "forecast": "predict a time series' value some steps ahead (sequence input)",
     },
 }
 

@@ -28,7 +28,8 @@ def sequence_shape(layer: str, shape: Shape) -> tuple[int, int]:
         raise ValueError(
             f"{wanted}, but gets a flat vector of {shape[0]} values per sample: if the data is tabular, put a "
             "conv1d layer first (it reads the columns in order as a sequence); if a recurrent layer comes before "
-            "it, turn on its return_sequences (for a transformer_encoder before it, set pooling to none)"
+            "it, turn on its return_sequences (for a transformer_encoder before it, set pooling to none); for a "
+            "time series, choose the sequence input on the Data page"
         )
     if len(shape) == 3:
         raise ValueError(

@@ -47,7 +47,7 @@ def test_refresh_reattaches(app):
     before = wait_for_epoch_above(app, 1)
     job = job_id(page.url)
     assert job, f"the run's id is not in the URL: {page.url}"
-    loss_chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Loss per epoch")
+    loss_chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Loss per epoch").first  # a rerun can show two for a moment
     loss_chart.wait_for()  # the live curve, drawn while the run goes on
 
     page.reload(wait_until="domcontentloaded")
