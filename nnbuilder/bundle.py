@@ -31,6 +31,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from . import __version__
+from .anomaly import latent_codes, reconstruction_errors
 from .compile import build_model
 from .data import ImagePreprocessing, Preprocessing, SequencePreprocessing
 from .errors import BundleError, NNBuilderError
@@ -65,11 +66,15 @@ class Bundle:
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
         """Predictions for raw rows: a `prediction` column, plus `probability_<class>` for classifiers.
 
+        An autoencoder returns `anomaly_score`, `anomaly` and `latent_1..k` instead (see `_anomaly_frame`).
+
         A time-series model reads `df` as history (sorted by its time column here) and returns one row per
         complete window: the group, `window_end` (the time of the window's last row), `steps_ahead` and the
         forecast for that many steps later; the last row of each group is the forecast beyond the history.
         """
         keys = None
+        if self.task == "autoencoder":
+            return self._anomaly_frame(self.preprocessing.transform(df), df.index)
         if isinstance(self.preprocessing, SequencePreprocessing):
             X, keys = self.preprocessing.windows(df)  # DataError names missing columns or a too-short history
         else:
@@ -77,6 +82,17 @@ class Bundle:
         index = df.index if keys is None else keys.index
         result = self._outputs_frame(model_outputs(self.model, X, self.task), index)
         return result if keys is None else pd.concat([keys, result], axis=1)
+
+    def _anomaly_frame(self, X: np.ndarray, index) -> pd.DataFrame:
+        """An autoencoder's `anomaly_score` (reconstruction error), `anomaly` (score above the saved threshold)
+        and the latent coordinates `latent_1` ... `latent_<latent_dim>`."""
+        scores = reconstruction_errors(self.model, X)
+        result = pd.DataFrame({"anomaly_score": scores, "anomaly": scores > self.meta["anomaly_threshold"]},
+                              index=index)
+        codes = latent_codes(self.model, self.spec, X)
+        for k in range(codes.shape[1]):
+            result[f"latent_{k + 1}"] = codes[:, k]
+        return result
 
     def _outputs_frame(self, outputs: np.ndarray, index) -> pd.DataFrame:
         if TASK_KINDS[self.task].is_classification:
@@ -139,6 +155,9 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
         "input_shape": list(prepared.input_shape),
         "n_outputs": prepared.n_outputs,
     }
+    if prepared.task == "autoencoder":  # the score above which predict flags a row, and what the label calls one
+        meta["anomaly_threshold"] = trained.metrics["train"].get("threshold")
+        meta["anomaly_class"] = _plain(prepared.anomaly_class)
     _write_json(folder / "meta.json", meta)
     _write_json(folder / "history.json", trained.fit.history)
     _write_json(folder / "metrics.json", {

@@ -50,8 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network on a CSV (or sample:NAME) and save a bundle")
     train.add_argument("data", metavar="DATA", help="CSV file, or sample:NAME for a built-in dataset")
     train.add_argument("--target", help="column to predict (overrides the spec)")
-    train.add_argument("--task", choices=["auto", "classification", "regression", "forecast"],
-                       help="override task detection (forecast: a time series with the sequence input)")
+    train.add_argument("--task", choices=["auto", "classification", "regression", "forecast", "autoencoder"],
+                       help="override task detection (forecast: a time series with the sequence input; "
+                       "autoencoder: anomaly scores, --target is then an optional label column)")
     train.add_argument("--spec", help="network spec JSON; without it a small default network is used")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
@@ -71,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--spec", help="network spec JSON (default network if left out)")
     inspect.add_argument("--data", required=True, help="CSV file or sample:NAME")
     inspect.add_argument("--target", help="column to predict (overrides the spec)")
+    inspect.add_argument("--task", choices=["auto", "classification", "regression", "forecast", "autoencoder"],
+                         help="override task detection")
     inspect.add_argument("--json", action="store_true", help="print the table as JSON")
     inspect.set_defaults(run=_inspect)
 
@@ -154,9 +157,9 @@ def _inspect(args) -> int:
         print(json.dumps({"task": prepared.task, "layers": [r.to_dict() for r in rows], "total_parameters": total}))
         return 0
     print(f"task: {prepared.task}   input: {rows[0].detail} {rows[0].output_shape}")
-    print(f"{'layer':<16}{'output shape':<16}{'parameters':>12}  detail")
+    print(f"{'layer':<20}{'output shape':<16}{'parameters':>12}  detail")
     for row in rows:
-        print(f"{row.name:<16}{str(row.output_shape):<16}{row.parameters:>12,}  {row.detail}")
+        print(f"{row.name:<20}{str(row.output_shape):<16}{row.parameters:>12,}  {row.detail}")
     print(f"total parameters: {total:,}")
     return 0
 

@@ -2,6 +2,9 @@
 
 The model is a plain `nn.Sequential`: one child per hidden layer the user
 stacked, then the output head whose size and activation follow from the task.
+An autoencoder's children are its encoder (the stacked layers), one linear
+latent layer, the decoder (mirrored or stacked) and a linear head that rebuilds
+every input feature; `encoder_of` slices the first two parts off for the latent space.
 The table is computed on the `meta` device, so it costs no memory and works
 while the user edits, before any data is trained on.
 """
@@ -37,18 +40,58 @@ class LayerRow:
         return asdict(self)
 
 
-def output_shapes(spec: NetworkSpec, input_shape: Shape) -> list[Shape]:
+# Layers a mirrored decoder can copy: they read and write flat vectors.
+MIRRORABLE = ("dense", "dropout", "batchnorm", "layernorm", "activation")
+
+
+def hidden_layers(spec: NetworkSpec, task_kind: str) -> list[tuple[str, object]]:
+    """(spec path, layer spec) of every hidden layer in order; an autoencoder adds its latent layer and decoder."""
+    layers = [(f"layers[{i}]", layer) for i, layer in enumerate(spec.layers)]
+    if task_kind != "autoencoder":
+        return layers
+    settings = spec.autoencoder_settings
+    latent = LAYERS["dense"].spec(units=settings.latent_dim, activation="linear")
+    if settings.mirror_decoder:
+        decoder = [(f"autoencoder.decoder (mirror of {path})", layer) for path, layer in mirror(layers)]
+    else:
+        decoder = [(f"autoencoder.decoder[{i}]", layer) for i, layer in enumerate(settings.decoder)]
+    return [*layers, ("autoencoder.latent_dim", latent), *decoder]
+
+
+def mirror(layers: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The encoder's dense blocks in reverse order; each dense keeps the dropout/norm/activation layers after it.
+
+    Layers before the first dense (e.g. input dropout for a denoising autoencoder) are not mirrored.
+    """
+    blocks: list[list] = []
+    for path, layer in layers:
+        if layer.type not in MIRRORABLE:
+            raise SpecError([f"{path} ({layer.type}): mirror_decoder copies only {', '.join(MIRRORABLE)} layers; "
+                             "turn autoencoder.mirror_decoder off and stack the decoder yourself"])
+        if layer.type == "dense":
+            blocks.append([])
+        if blocks:
+            blocks[-1].append((path, layer))
+    return [item for block in reversed(blocks) for item in block]
+
+
+def output_shapes(spec: NetworkSpec, input_shape: Shape, task_kind: str = "") -> list[Shape]:
     """Shape after each hidden layer; raises SpecError naming every layer that cannot fit."""
     shapes, problems, shape = [], [], tuple(input_shape)
-    for index, layer in enumerate(spec.layers):
+    for path, layer in hidden_layers(spec, task_kind):
         try:
             shape = tuple(LAYERS[layer.type].output_shape(layer, shape))
         except ValueError as exc:  # a shape rule explains why the layer does not fit
-            problems.append(f"layers[{index}] ({layer.type}): {exc}")
+            problems.append(f"{path} ({layer.type}): {exc}")
         shapes.append(shape)
     if problems:
         raise SpecError(problems)
     return shapes
+
+
+def encoder_of(model: nn.Sequential, spec: NetworkSpec) -> nn.Sequential:
+    """An autoencoder's layers up to and including the latent layer: rows -> (rows, latent_dim)."""
+    return model[:len(spec.layers) + 1]
 
 
 def build_model(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int,
@@ -70,9 +113,10 @@ def build_on_meta(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outpu
 
 
 def _assemble(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int) -> nn.Sequential:
-    shapes = output_shapes(spec, input_shape)
+    layers = [layer for _, layer in hidden_layers(spec, task_kind)]
+    shapes = output_shapes(spec, input_shape, task_kind)
     blocks, shape = [], tuple(input_shape)
-    for layer, out_shape in zip(spec.layers, shapes):
+    for layer, out_shape in zip(layers, shapes):
         blocks.append(LAYERS[layer.type].build(layer, shape))
         shape = out_shape
     blocks.append(_head(shape, task_kind, n_outputs))
@@ -93,11 +137,18 @@ def count_parameters(module: nn.Module) -> int:
 def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int) -> list[LayerRow]:
     """Input, each hidden layer and the output with shapes and parameter counts, without training."""
     model = build_on_meta(spec, input_shape, task_kind, n_outputs)
-    shapes = output_shapes(spec, input_shape)
+    layers = [layer for _, layer in hidden_layers(spec, task_kind)]
+    shapes = output_shapes(spec, input_shape, task_kind)
     kind = TASK_KINDS[task_kind]
     rows = [LayerRow("Input", "input", tuple(input_shape), 0, _input_detail(tuple(input_shape)))]
-    for index, (layer, shape, block) in enumerate(zip(spec.layers, shapes, model)):
-        rows.append(LayerRow(f"{index + 1}. {layer.type}", layer.type, shape, count_parameters(block), _detail(layer)))
+    n_encoder = len(spec.layers)
+    for index, (layer, shape, block) in enumerate(zip(layers, shapes, model)):
+        name, detail = f"{index + 1}. {layer.type}", _detail(layer)
+        if task_kind == "autoencoder" and index == n_encoder:
+            name, detail = "Latent", f"{layer.units} units, linear (the bottleneck)"
+        elif task_kind == "autoencoder" and index > n_encoder:
+            name = f"Decoder {index - n_encoder}. {layer.type}"
+        rows.append(LayerRow(name, "latent" if name == "Latent" else layer.type, shape, count_parameters(block), detail))
     head_units = kind.output_units(n_outputs)
     rows.append(LayerRow("Output", "output", (head_units,), count_parameters(model[-1]),
                          f"{head_units} unit{'s' if head_units > 1 else ''}, {kind.output_activation} "

@@ -3,6 +3,7 @@
     read_csv / load_table      robust reading (data_io) or a built-in dataset (datasets)
     infer_roles                what each column is for (data_roles)
     infer_task                 binary / multiclass / regression / multi_regression (data_task)
+    autoencoder task           the table encoded as usual, y is X, the target an optional label (data_autoencoder)
     prepare                    drop rows without a target, split train/val/test (stratified for
                                classes), fit the preprocessing on the train rows only, encode
                                everything to float32, standardise regression targets
@@ -28,6 +29,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .data_features import Preprocessing, build_frame, feature_names, make_preprocessor, part_name, transform_features
+from .data_autoencoder import NEEDS_TABLE, prepare_autoencoder
 from .data_clean import dedupe_names
 from .data_image import ImagePreprocessing, detect_input_kind, fit_image_preprocessing, pixel_columns
 from .data_io import read_csv
@@ -73,13 +75,22 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedDat
     kind = getattr(input, "kind", "tabular")
     found: list[DataWarning] = []
     df = _plain_names(df, found)
-    targets = _targets(df, data.target)
+    autoencoder = data.task == "autoencoder"
+    targets = _targets(df, data.target, optional=autoencoder)
     drops = _drops(df, data.drop_columns, targets)
+    if autoencoder:  # the target is an optional label, never an input; y is X
+        return prepare_autoencoder(df, data, input, targets, drops, seed, found)
     return PREPARERS[kind](df, data, input, targets, drops, seed, found)
 
 
 def detect_task(df: pd.DataFrame, data, input=None) -> str:
     """The task `prepare` resolves for these settings, without splitting or encoding (for the Data page)."""
+    if data.task == "autoencoder":
+        kind = getattr(input, "kind", "tabular")
+        if kind != "tabular":
+            raise DataError(NEEDS_TABLE.format(kind=kind))
+        _targets(_plain_names(df, []), data.target, optional=True)
+        return "autoencoder"
     targets = _targets(_plain_names(df, []), data.target)
     if getattr(input, "kind", "tabular") == "sequence" and input.layout == "time_series":
         return sequence_task(df[targets], data.task)
@@ -211,8 +222,10 @@ def _listing(names: list[str], limit: int = 25) -> str:
     return shown + (f" ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def _targets(df: pd.DataFrame, target) -> list[str]:
+def _targets(df: pd.DataFrame, target, optional: bool = False) -> list[str]:
     available = [str(c) for c in df.columns]
+    if optional and (target is None or target == [] or target == ""):
+        return []
     if target is None or target == [] or target == "":
         raise DataError("choose a target: the column the network should predict; "
                         f"available columns: {_listing(available)}")

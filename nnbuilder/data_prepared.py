@@ -42,6 +42,10 @@ class PreparedData:
     # time (or row number) of each window's target, for the forecast-vs-actual plot.
     baseline: dict[str, np.ndarray] | None = field(default=None, repr=False)
     target_times: dict[str, list] | None = field(default=None, repr=False)
+    # Autoencoder only: the optional label column's raw values per split (object arrays, None where missing)
+    # and the value that marks an anomaly (the rarer of two; None unless the label has exactly two values).
+    labels: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    anomaly_class: object = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -50,6 +54,8 @@ class PreparedData:
 
     @property
     def n_outputs(self) -> int:
+        if self.task == "autoencoder":
+            return len(self.feature_names)  # one output per encoded input feature
         if self.task == "multiclass":
             return len(self.classes)
         return len(self.target) if self.task in ("multi_regression", "forecast") else 1

@@ -140,6 +140,37 @@ def _sales(seed: int, days: int) -> pd.DataFrame:
                          "temperature": np.round(temperature, 1), "holiday": holiday.astype(np.int64)})
 
 
+def _transactions(seed: int, n_samples: int) -> pd.DataFrame:
+    """Card payments: normal rows follow two hidden factors (spend level, distance from home); ~4% are anomalies.
+
+    In a normal row the amount, the number of items, the price per item and the merchant rise together with the
+    spend level, and the distance and the hour of day with the distance factor. An anomaly draws every column
+    from its own factor (and a wider spread), so each value can look ordinary alone while the combination
+    breaks the pattern: the kind of row an autoencoder rebuilds badly. `is_anomaly` says which rows were
+    injected (yes/no); it is a label for checking the scores, not an input.
+    """
+    rng = np.random.default_rng(seed)
+    n_anomalies = max(1, round(0.04 * n_samples))
+    anomaly = np.zeros(n_samples, dtype=bool)
+    anomaly[rng.choice(n_samples, n_anomalies, replace=False)] = True
+    spend, distance = rng.normal(0, 1, n_samples), rng.normal(0, 1, n_samples)
+
+    def factor(base: np.ndarray) -> np.ndarray:  # the shared factor for normal rows, a fresh wider one for anomalies
+        return np.where(anomaly, rng.normal(0, 1.6, n_samples), base)
+
+    amount = np.maximum(60 + 25 * factor(spend) + rng.normal(0, 2.5, n_samples), 1.0)
+    items = np.maximum(np.round(4 + 1.5 * factor(spend) + rng.normal(0, 0.3, n_samples)), 1)
+    distance_km = np.maximum(8 + 4 * factor(distance) + rng.normal(0, 0.4, n_samples), 0.1)
+    hour = np.clip(np.round(14 + 3 * factor(distance) + rng.normal(0, 0.4, n_samples)), 0, 23)
+    merchants = np.array(["grocery", "pharmacy", "clothing", "electronics"], dtype=object)
+    level = np.digitize(factor(spend), [-0.8, 0.0, 0.8])
+    return pd.DataFrame({
+        "amount": np.round(amount, 2), "items": items.astype(np.int64), "distance_km": np.round(distance_km, 1),
+        "hour": hour.astype(np.int64), "merchant": merchants[level],
+        "is_anomaly": np.where(anomaly, "yes", "no"),
+    })
+
+
 def _customers() -> pd.DataFrame:
     from .data_io import read_csv
 
@@ -169,6 +200,9 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
     DatasetInfo("sales", "daily sales of a shop over 3 years (date, sales, temperature, holiday): a seasonal time "
                 "series to forecast with the sequence input (option days, default 1096)", "sales", "regression",
                 _sales, {"seed": 0, "days": 1096}),
+    DatasetInfo("transactions", "1500 card payments (amount, items, distance, hour, merchant), about 4% injected "
+                "anomalies marked in is_anomaly: for the autoencoder task (option n_samples)", "is_anomaly", "binary",
+                _transactions, {"seed": 0, "n_samples": 1500}),
     DatasetInfo("customers", "400 customers in a deliberately messy CSV (ids, gaps, dates, notes) -> churned yes/no",
                 "churned", "binary", _customers),
 ]}

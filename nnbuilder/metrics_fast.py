@@ -14,7 +14,8 @@ CHUNK_ROWS = 16_384  # bounded memory for big validation sets
 
 
 def metric_name(task_kind: str) -> str:
-    return "accuracy" if TASK_KINDS[task_kind].is_classification else "r2"
+    kind = TASK_KINDS[task_kind]
+    return kind.metric or ("accuracy" if kind.is_classification else "r2")
 
 
 @torch.no_grad()

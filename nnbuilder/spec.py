@@ -12,19 +12,21 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .errors import SpecError
 from .layers import LAYERS
 from .optim import OPTIMIZERS, SCHEDULES
 from .spec_errors import describe_errors, did_you_mean
+from .spec_inputs import (  # noqa: F401  (re-exported: the input kinds are part of the spec)
+    INPUT_KINDS, ImageInputSpec, InputSpec, SequenceInputSpec, StrictSpec, TabularInputSpec,
+)
 from .tasks import TASK_CHOICES
 
 SPEC_VERSION = 1
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Strict = StrictSpec  # every section forbids unknown keys
 
 
 class SplitSpec(_Strict):
@@ -48,12 +50,15 @@ class SplitSpec(_Strict):
 
 class DataSpec(_Strict):
     target: str | list[str] | None = Field(
-        None, description="Column to predict. A list of numeric columns means multi-target regression.",
+        None, description="Column to predict. A list of numeric columns means multi-target regression. For the "
+        "autoencoder task it is optional: a label (e.g. is_anomaly) that is never an input and only colours the "
+        "latent space and scores the anomalies.",
     )
     task: str = Field(
         "auto",
         description="What to predict: 'auto' decides from the target (text, yes/no or few whole-number levels "
-        "mean classification, other numbers regression, or a forecast for a time series with the sequence input).",
+        "mean classification, other numbers regression, or a forecast for a time series with the sequence input). "
+        "'autoencoder' learns to rebuild the input columns and scores each row's reconstruction error (anomalies).",
         json_schema_extra={"ui": {"choices": list(TASK_CHOICES)}},
     )
     drop_columns: list[str] = Field(default_factory=list, description="Columns the network must not see.")
@@ -67,114 +72,6 @@ class DataSpec(_Strict):
         return value
 
 
-class TabularInputSpec(_Strict):
-    """Rows of columns. Other input kinds join this union by `kind`."""
-
-    kind: Literal["tabular"] = Field("tabular", description="How each row becomes the network's input.")
-
-
-class ImageInputSpec(_Strict):
-    """One image per row, stored as pixel columns (channel first: all of channel 0 row by row, then channel 1 ...)."""
-
-    kind: Literal["image"] = Field("image", description="How each row becomes the network's input.")
-    channels: int | None = Field(
-        None, ge=1, le=3,
-        description="Colour channels: 1 for greyscale, 3 for RGB. Leave empty to infer it from the number of pixel columns.",
-    )
-    height: int | None = Field(
-        None, ge=1, le=4096,
-        description="Image height in pixels. Leave empty to infer it (a square image is assumed).",
-    )
-    width: int | None = Field(
-        None, ge=1, le=4096,
-        description="Image width in pixels. Leave empty to infer it (a square image is assumed).",
-    )
-    pixel_columns: list[str] | None = Field(
-        None,
-        description="The pixel columns, in order. Leave empty to use every numeric column except the target, in table order.",
-    )
-    pixel_max: float | None = Field(
-        None, gt=0.0,
-        description="The brightest possible pixel value; pixels are divided by it to lie in [0, 1]. "
-        "Leave empty to take the largest value in the training rows (e.g. 16 for sklearn digits, 255 for most images).",
-    )
-
-    @field_validator("channels")
-    @classmethod
-    def _one_or_three(cls, value: int | None) -> int | None:
-        if value is not None and value not in (1, 3):
-            raise ValueError(f"must be 1 (greyscale) or 3 (RGB); got {value}")
-        return value
-
-
-class SequenceInputSpec(_Strict):
-    """Sequences: sliding windows over a time series table, or one sequence per row in ordered columns.
-
-    time_series: rows are time steps (ordered by `time_column`, within each `group_column` value); each
-    window of `window` consecutive steps predicts the target `horizon` steps after its last step
-    (forecast), or the class of its last step (classification). The target is always one of the
-    per-step features when forecasting (its past is the main input) and never one when classifying.
-    Every group is split chronologically at the same shares; windows never cross a group or a split.
-    rows: each row is one sequence, its `value_columns` read in order as steps × features.
-    """
-
-    kind: Literal["sequence"] = Field("sequence", description="How each row becomes the network's input.")
-    layout: Literal["time_series", "rows"] = Field(
-        "time_series",
-        description="time_series: each row is one time step of a long series, cut into sliding windows. "
-        "rows: each row is a whole sequence stored in ordered columns (t0, t1, ...).",
-        json_schema_extra={"ui": {"choices": ["time_series", "rows"]}},
-    )
-    time_column: str | None = Field(
-        None, description="time_series only: the column that orders the rows (dates or numbers). "
-        "Leave empty to keep the table's row order.",
-    )
-    value_columns: list[str] = Field(
-        default_factory=list,
-        description="The per-step input columns, in order. Leave empty for every numeric column except the "
-        "time and group columns (and, when classifying, the target). When forecasting the target is always one of them.",
-    )
-    group_column: str | None = Field(
-        None, description="time_series only: a column naming separate series (e.g. one per store); "
-        "windows never mix two series.",
-    )
-    window: int = Field(
-        24, ge=2, le=10_000,
-        description="time_series only: time steps each window shows the network. Long enough to cover one "
-        "season (7 for a weekly pattern in daily data, 24 for a daily one in hourly data).",
-    )
-    horizon: int = Field(
-        1, ge=1, le=10_000,
-        description="time_series forecasting only: how many steps after the window's last step the predicted "
-        "value lies (1 = the next step).",
-    )
-    steps: int | None = Field(
-        None, ge=1, le=100_000,
-        description="rows only: time steps per sequence. Leave empty for one feature per step (every ordered "
-        "column is one step); otherwise the columns are read step by step, features within each step.",
-    )
-
-    @model_validator(mode="after")
-    def _fits_layout(self):
-        if self.layout == "rows":
-            for name in ("time_column", "group_column"):
-                if getattr(self, name) is not None:
-                    raise ValueError(f"has {name} {getattr(self, name)!r}, which applies only to the time_series "
-                                     "layout (layout is rows): clear it, or choose layout time_series")
-        elif self.steps is not None:
-            raise ValueError(f"has steps {self.steps}, which applies only to the rows layout (layout is time_series): "
-                             "clear it (the window sets the steps)")
-        named = [c for c in (self.time_column, self.group_column) if c is not None]
-        if len(named) == 2 and named[0] == named[1]:
-            raise ValueError(f"has time_column and group_column both {named[0]!r}; they must be different columns")
-        clash = [c for c in self.value_columns if c in named]
-        if clash:
-            raise ValueError(f"has {clash[0]!r} in value_columns, but it is the time or group column; remove it there")
-        return self
-
-
-INPUT_KINDS = {"tabular": TabularInputSpec, "image": ImageInputSpec, "sequence": SequenceInputSpec}
-InputSpec = Annotated[Union[tuple(INPUT_KINDS.values())], Field(discriminator="kind")]
 
 
 class TrainingSpec(_Strict):
@@ -233,6 +130,41 @@ def _one_of(value: str, choices) -> str:
 LayerSpec = Annotated[Union[tuple(t.spec for t in LAYERS.values())], Field(discriminator="type")]
 
 
+class AutoencoderSpec(_Strict):
+    """The autoencoder task's network: `layers` is the encoder, then a linear latent layer, then the decoder.
+
+    The decoder mirrors the encoder unless `mirror_decoder` is off; the output rebuilds every input feature.
+    """
+
+    latent_dim: int = Field(
+        2, ge=1, le=1024,
+        description="Neurons in the narrow middle (latent) layer every row is squeezed through. 2 lets the "
+        "latent space be plotted directly; more keeps more detail (a plot then shows its 2-D projection).",
+    )
+    mirror_decoder: bool = Field(
+        True,
+        description="Build the decoder as the encoder's mirror image (its dense layers in reverse order, same units "
+        "and activations). Turn it off to stack your own decoder layers.",
+    )
+    decoder: list[LayerSpec] = Field(
+        default_factory=list,
+        description="The decoder's hidden layers, first to last, when mirror_decoder is off (ignored otherwise).",
+    )
+    threshold_quantile: float = Field(
+        0.95, gt=0.0, lt=1.0,
+        description="Rows whose reconstruction error is above this quantile of the training rows' errors are "
+        "flagged as anomalies (0.95: the worst 5% of training rows). The Evaluate page's slider changes it afterwards.",
+        json_schema_extra={"ui": {"step": 0.01}},
+    )
+
+    @model_validator(mode="after")
+    def _has_decoder(self):
+        if not self.mirror_decoder and not self.decoder:
+            raise ValueError("has mirror_decoder off but no decoder layers; add at least one decoder layer "
+                             "(e.g. a dense layer), or turn mirror_decoder on")
+        return self
+
+
 class NetworkSpec(_Strict):
     version: Literal[1] = Field(SPEC_VERSION, description="Spec format version.")
     data: DataSpec = Field(default_factory=DataSpec, description="Which data to learn from and how to split it.")
@@ -243,6 +175,23 @@ class NetworkSpec(_Strict):
         "An empty list is a linear/logistic model (a perceptron).",
     )
     training: TrainingSpec = Field(default_factory=TrainingSpec, description="Optimiser and training-loop settings.")
+    autoencoder: AutoencoderSpec | None = Field(
+        None,
+        description="The autoencoder task's latent layer, decoder and anomaly threshold (layers are its encoder). "
+        "Leave empty for the defaults; ignored by other tasks.",
+    )
+
+    @model_validator(mode="after")
+    def _autoencoder_needs_a_table(self):
+        if self.data.task == "autoencoder" and self.input.kind != "tabular":
+            raise ValueError(f"has task autoencoder with the {self.input.kind} input; the autoencoder works on "
+                             "tables only for now: choose the tabular input, or another task")
+        return self
+
+    @property
+    def autoencoder_settings(self) -> AutoencoderSpec:
+        """The autoencoder section, or its defaults when left out."""
+        return self.autoencoder or AutoencoderSpec()
 
 
 def parse_spec(data: dict[str, Any]) -> NetworkSpec:

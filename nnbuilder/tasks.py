@@ -1,7 +1,7 @@
 """Tasks by name: how the output layer, the loss and predictions follow from the data.
 
-The user picks `auto`, `classification` or `regression` in the spec; the data
-pipeline resolves that to one of the kinds below once it has seen the target.
+The user picks `auto`, `classification`, `regression`, `forecast` or `autoencoder` in the
+spec; the data pipeline resolves that to one of the kinds below once it has seen the target.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class TaskKind:
     loss: Callable[[], nn.Module]
     output_activation: str  # described in the layer table, applied in `predict_from_logits`
     is_classification: bool
+    metric: str = ""  # the per-epoch headline metric's name; "" = accuracy for classifiers, r2 otherwise
 
 
 def _binary_loss() -> nn.Module:
@@ -34,10 +35,14 @@ TASK_KINDS: dict[str, TaskKind] = {
     "multi_regression": TaskKind("multi_regression", "Multi-target regression", lambda n: n, nn.MSELoss, "linear", False),
     # Sequence input, time_series layout: the value(s) `horizon` steps after each window, standardised like regression.
     "forecast": TaskKind("forecast", "Forecast", lambda n: n, nn.MSELoss, "linear", False),
+    # Tabular input rebuilt from a narrow latent layer: one linear output per encoded feature, MSE against the
+    # (standardised) input itself; the per-epoch metric is the R² of that reconstruction.
+    "autoencoder": TaskKind("autoencoder", "Autoencoder", lambda n: n, nn.MSELoss, "linear", False,
+                            "reconstruction_r2"),
 }
 
 # What the spec accepts; `auto` lets the data decide (a numeric target of a time series is a forecast).
-TASK_CHOICES = ("auto", "classification", "regression", "forecast")
+TASK_CHOICES = ("auto", "classification", "regression", "forecast", "autoencoder")
 
 
 def probabilities(kind: str, logits: torch.Tensor) -> torch.Tensor:

@@ -97,6 +97,8 @@ class Trainer:
 
     def _to_device(self, X, y, device) -> _Split:
         x = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+        if y is X:  # an autoencoder rebuilds its input: one copy on the device serves as both
+            return _Split(x, x)
         target = loss_target(self.task_kind, torch.as_tensor(np.asarray(y), device=device))
         return _Split(x, target)
 

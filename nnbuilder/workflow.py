@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import torch
 
+from .anomaly import evaluate_autoencoder
 from .compile import build_model, layer_table
 from .data import DataWarning, PreparedData, prepare
 from .evaluate import evaluate
@@ -66,6 +67,9 @@ def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto"
     model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
     trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel)
     fit = trainer.fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val)
+    if prepared.task == "autoencoder":  # scores against the training rows' threshold, latent space for charts
+        metrics, details = evaluate_autoencoder(fit.model, spec, prepared)
+        return TrainedModel(spec, prepared, fit, metrics, details, list(prepared.warnings))
     metrics, details = {}, {}
     for split in ("train", "val", "test"):
         X, y = getattr(prepared, f"X_{split}"), getattr(prepared, f"y_{split}")

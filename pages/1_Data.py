@@ -140,19 +140,26 @@ st.subheader("What to predict")
 columns = [str(c) for c in df.columns]
 target = data.get("target")
 col_target, col_task, col_detected = st.columns(3)
-with col_target:
-    chosen = st.selectbox("Target column", columns, index=columns.index(target) if target in columns else None,
-                          key=f"target_{rev}", placeholder="Choose the column to predict",
-                          help=DataSpec.model_fields["target"].description)
-    if isinstance(target, list):
-        st.caption(f"This spec predicts several columns at once: {', '.join(map(str, target))}.")
-    if chosen is not None and chosen != target:
-        data["target"] = target = chosen
-with col_task:
+with col_task:  # first, so the target box below already knows an autoencoder's label is optional
     data["task"] = field_widget(DataSpec, "task", data.get("task", "auto"), key=f"task_{rev}",
                                 label="Task (auto-detected, or choose)")
+autoencoder = data["task"] == "autoencoder"
+with col_target:
+    if autoencoder:  # nothing to predict: an optional label only colours the latent space and scores the anomalies
+        data["target"] = target = _column_choice(
+            "Label column (optional)", columns, target, f"label_{rev}", "An autoencoder learns to rebuild every "
+            "input column; a label (e.g. is_anomaly) is never an input: it colours the latent space and checks the "
+            "anomaly scores.", st)
+    else:
+        chosen = st.selectbox("Target column", columns, index=columns.index(target) if target in columns else None,
+                              key=f"target_{rev}", placeholder="Choose the column to predict",
+                              help=DataSpec.model_fields["target"].description)
+        if isinstance(target, list):
+            st.caption(f"This spec predicts several columns at once: {', '.join(map(str, target))}.")
+        if chosen is not None and chosen != target:
+            data["target"] = target = chosen
 with col_detected:
-    if target is not None and (isinstance(target, list) or target in columns):
+    if autoencoder or (target is not None and (isinstance(target, list) or target in columns)):
         try:
             settings = engine.data_settings_spec(state.spec_dict())  # the input kind decides too (forecast)
             st.metric("Detected task", TASK_KINDS[detect_task(df, settings.data, settings.input)].label)

@@ -8,7 +8,7 @@ import streamlit as st
 from nnbuilder.compile import MAX_PARAMETERS, layer_table
 from nnbuilder.errors import NNBuilderError, SpecError
 from nnbuilder.layers import LAYERS
-from nnbuilder.spec import parse_spec
+from nnbuilder.spec import AutoencoderSpec, parse_spec
 from ui import charts, engine, stack, state
 from ui.page import header, next_step, show_error
 from ui.widgets import editable_fields, field_widget
@@ -19,28 +19,52 @@ start_session()  # safe when Streamlit runs this page on its own (a deep link)
 IMPORT_PROBLEMS = "import_problems"
 
 
-def _set_layers(layers: list[dict]) -> None:
-    state.spec_dict()["layers"] = layers
+def _stack(where: str = "layers") -> list[dict]:
+    """The hidden layers ("layers") or an autoencoder's own decoder ("decoder") in the spec dict."""
+    spec = state.spec_dict()
+    if where == "decoder":
+        return (spec.get("autoencoder") or {}).get("decoder", [])
+    return spec.get("layers", [])
+
+
+def _set_layers(layers: list[dict], where: str = "layers") -> None:
+    if where == "decoder":
+        state.spec_dict().setdefault("autoencoder", {})["decoder"] = layers
+    else:
+        state.spec_dict()["layers"] = layers
     state.bump_rev()  # the editors are re-created from the new stack
 
 
-def _on_add() -> None:
-    label = st.session_state.get("add_layer_type")
+def _on_add(where: str = "layers") -> None:
+    label = st.session_state.get(f"add_{where}_type" if where != "layers" else "add_layer_type")
     name = next(n for n, t in LAYERS.items() if t.label == label)
-    _set_layers(stack.add_layer(state.spec_dict().get("layers", []), name))
+    _set_layers(stack.add_layer(_stack(where), name), where)
 
 
-def _on_move(index: int, offset: int) -> None:
-    _set_layers(stack.move_layer(state.spec_dict().get("layers", []), index, offset))
+def _on_move(index: int, offset: int, where: str = "layers") -> None:
+    _set_layers(stack.move_layer(_stack(where), index, offset), where)
 
 
-def _on_delete(index: int) -> None:
-    _set_layers(stack.delete_layer(state.spec_dict().get("layers", []), index))
+def _on_delete(index: int, where: str = "layers") -> None:
+    _set_layers(stack.delete_layer(_stack(where), index), where)
+
+
+def _on_mirror_toggle(key: str) -> None:
+    """Turning the mirror off starts the decoder as the mirror's layers, ready to edit."""
+    settings = state.spec_dict().setdefault("autoencoder", {})
+    settings["mirror_decoder"] = bool(st.session_state.get(key))
+    if not settings["mirror_decoder"] and not settings.get("decoder"):
+        settings["decoder"] = stack.mirrored_layers(_stack())
+    state.bump_rev()
 
 
 def _on_preset() -> None:
-    if st.session_state.get("preset"):
-        _set_layers(stack.preset_layers(st.session_state["preset"]))
+    name = st.session_state.get("preset")
+    if name:
+        _set_layers(stack.preset_layers(name))
+        task = stack.PRESET_TASKS.get(name)
+        if task:  # e.g. the autoencoder preset also chooses its task
+            state.spec_dict().setdefault("data", {})["task"] = task
 
 
 def _import(text: str) -> None:
@@ -71,19 +95,19 @@ def _on_import_text() -> None:
     _import(st.session_state.get("import_text", ""))
 
 
-def _layer_editor(index: int, layer: dict, count: int):
+def _layer_editor(index: int, layer: dict, count: int, where: str = "layers"):
     """The layer's title, move/delete buttons and settings; returns a slot for its error messages."""
     layer_type = LAYERS.get(layer.get("type"))
-    rev = state.rev()
+    rev = state.rev() if where == "layers" else f"{state.rev()}_{where}"
     with st.container(border=True):
         title, up, down, delete = st.columns([6, 1, 1, 1], vertical_alignment="center")
         title.markdown(f"**{index + 1}. {layer_type.label if layer_type else layer.get('type')}**")
         up.button("", icon=":material/arrow_upward:", key=f"up_{rev}_{index}", on_click=_on_move,
-                  args=(index, -1), disabled=index == 0, help="Move this layer up")
+                  args=(index, -1, where), disabled=index == 0, help="Move this layer up")
         down.button("", icon=":material/arrow_downward:", key=f"down_{rev}_{index}", on_click=_on_move,
-                    args=(index, 1), disabled=index == count - 1, help="Move this layer down")
-        delete.button("", icon=":material/delete:", key=f"del_{rev}_{index}", on_click=_on_delete, args=(index,),
-                      help="Delete this layer")
+                    args=(index, 1, where), disabled=index == count - 1, help="Move this layer down")
+        delete.button("", icon=":material/delete:", key=f"del_{rev}_{index}", on_click=_on_delete,
+                      args=(index, where), help="Delete this layer")
         if layer_type is not None:
             st.caption(layer_type.summary)
             fields = editable_fields(layer_type.spec)
@@ -96,6 +120,33 @@ def _layer_editor(index: int, layer: dict, count: int):
                     layer[name] = field_widget(layer_type.spec, name, layer.get(name, default),
                                                key=f"layer_{rev}_{index}_{name}", container=column)
         return st.container()
+
+
+def _autoencoder_settings(spec_data: dict) -> None:
+    """The latent layer, the threshold and the decoder: mirrored, or a stack of its own."""
+    st.subheader("Autoencoder")
+    st.caption("The layers above are the encoder. It ends in the latent layer; the decoder then rebuilds every input "
+               "column from it, and rows it rebuilds badly are anomalies.")
+    settings = spec_data.get("autoencoder") or {}
+    rev = state.rev()
+    latent_col, threshold_col = st.columns(2)
+    for name, column in (("latent_dim", latent_col), ("threshold_quantile", threshold_col)):
+        settings[name] = field_widget(AutoencoderSpec, name, settings.get(name, AutoencoderSpec.model_fields[name].default),
+                                      key=f"ae_{name}_{rev}", container=column)
+    key = f"ae_mirror_{rev}"
+    st.toggle("Decoder mirrors the encoder", value=settings.get("mirror_decoder", True), key=key,
+              on_change=_on_mirror_toggle, args=(key,), help=AutoencoderSpec.model_fields["mirror_decoder"].description)
+    settings["mirror_decoder"] = bool(st.session_state.get(key, settings.get("mirror_decoder", True)))
+    spec_data["autoencoder"] = settings
+    if settings["mirror_decoder"]:
+        return
+    st.markdown("**Decoder layers**")
+    decoder = settings.setdefault("decoder", [])
+    for index, layer in enumerate(decoder):
+        _layer_editor(index, layer, len(decoder), "decoder")
+    type_col, add_col = st.columns([3, 1], vertical_alignment="bottom")
+    type_col.selectbox("Decoder layer type", [t.label for t in LAYERS.values()], key="add_decoder_type")
+    add_col.button("Add decoder layer", on_click=_on_add, args=("decoder",))
 
 
 header(2, "Build", "Stack the hidden layers between the input columns and the prediction. Start from a preset, "
@@ -120,6 +171,8 @@ with editor:
     type_col.selectbox("Layer type", [t.label for t in LAYERS.values()], key="add_layer_type",
                        help="\n".join(f"- **{t.label}**: {t.summary}" for t in LAYERS.values()))
     add_col.button("Add layer", on_click=_on_add, type="primary")
+    if spec_data.get("data", {}).get("task") == "autoencoder":
+        _autoencoder_settings(spec_data)
 
 try:  # after the editors wrote this run's values into the spec
     parse_spec(spec_data)

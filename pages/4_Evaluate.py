@@ -5,6 +5,7 @@ import streamlit as st
 
 from nnbuilder.tasks import TASK_KINDS
 from ui import charts, state
+from ui.anomaly_view import show_anomalies
 from ui.page import header, next_step
 from ui.training import format_metric
 from ui.session import start as start_session
@@ -41,12 +42,19 @@ if not (trained.metrics.get("test") or {}).get("n"):
     st.info("There are no test rows (the split gives the test set 0%), so validation rows are shown instead.")
 scores, details = trained.metrics.get(split, {}), trained.details.get(split, {})
 
-st.caption(f"{kind.label} of **{', '.join(map(str, trained.prepared.target))}** · "
+what = f"of **{', '.join(map(str, trained.prepared.target))}**"
+if trained.task == "autoencoder":  # it predicts no column: it rebuilds them all
+    what = "of every input column" + (f", labelled by **{trained.prepared.target[0]}**" if trained.prepared.target
+                                      else "")
+st.caption(f"{kind.label} {what} · "
            f"{scores.get('n', 0):,} {split_name.lower()} rows · {len(trained.fit.history)} epochs on "
            f"{trained.fit.device} in {trained.fit.seconds:.1f}s")
 forecast = trained.task == "forecast"
 cards = CLASSIFICATION_CARDS if kind.is_classification else FORECAST_CARDS if forecast else REGRESSION_CARDS
-for column, (key, name, help_text) in zip(st.columns(len(cards)), cards):
+if trained.task == "autoencoder":
+    cards = []  # its own cards, after the threshold slider
+    show_anomalies(trained, split, split_name)
+for column, (key, name, help_text) in zip(st.columns(len(cards)) if cards else [], cards):
     train_value = (trained.metrics.get("train") or {}).get(key)
     baseline = scores.get(BASELINE_OF.get(key, "")) if forecast else None
     delta = None
@@ -67,7 +75,7 @@ if kind.is_classification:
     if details.get("per_class"):
         st.subheader("Per class")
         st.dataframe(pd.DataFrame(details["per_class"]).round(3), hide_index=True)
-else:
+elif trained.task != "autoencoder":
     targets = [str(t) for t in trained.prepared.target]
     index = 0
     if len(targets) > 1:

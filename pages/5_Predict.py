@@ -101,6 +101,10 @@ else:
             value = first[column]
             shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
             st.metric(column.replace("_", " ").capitalize(), shown)
+        if "anomaly_score" in result.columns:  # an autoencoder: how badly the row is rebuilt, and the verdict
+            st.metric("Anomaly score", f"{first['anomaly_score']:,.4g}",
+                      help="The row's reconstruction error; above the model's threshold it is flagged.")
+            st.metric("Flagged as an anomaly", "yes" if first["anomaly"] else "no")
         if is_classifier:
             probabilities = {c.removeprefix("probability_"): float(first[c])
                              for c in result.columns if c.startswith("probability_")}
@@ -135,7 +139,8 @@ if upload is not None:
         st.caption(f"{len(combined):,} predictions. The first 20:")
         st.dataframe(combined.head(20), hide_index=True)
         st.download_button("Download predictions", combined.to_csv(index=False).encode("utf-8"),
-                           file_name="predictions.csv", mime="text/csv", type="primary", icon=":material/download:")
+                           file_name="anomaly_scores.csv" if trained.task == "autoencoder" else "predictions.csv",
+                           mime="text/csv", type="primary", icon=":material/download:")
     except NNBuilderError as exc:
         show_error(exc)
 

@@ -104,3 +104,26 @@ def test_forecast_figure_draws_actual_forecast_and_baseline_over_time():
     assert fig.data[2].line.dash == "dot" and "Forecast vs actual" in fig.layout.title.text
     bare = charts.forecast_figure({"actual": [[1, 10]], "predicted": [[2, 20]]}, target=1, name="b")
     assert list(bare.data[0].x) == [0] and list(bare.data[1].y) == [20] and "(b)" in bare.layout.title.text
+
+
+def test_latent_figure_colours_rows_by_label_with_anomalies_on_top():
+    latent = [[0, 0], [1, 1], [2, 2], [3, 3]]
+    fig = charts.latent_figure(latent, ["no", "yes", None, "no"], anomaly_class="yes")
+    assert [t.name for t in fig.data] == ["no", charts.NO_LABEL, "yes"]
+    assert list(fig.data[0].x) == [0, 3] and fig.data[2].marker.color == charts.ANOMALY_COLOUR
+    bare = charts.latent_figure(latent)
+    assert [t.name for t in bare.data] == ["rows"] and len(bare.data[0].x) == 4
+
+
+def test_error_histogram_marks_the_threshold():
+    fig = charts.error_histogram_figure([0.1, 0.2, 0.3, 4.0], 0.5)
+    assert list(fig.data[0].x) == [0.1, 0.2, 0.3, 4.0]
+    assert fig.layout.shapes[0].x0 == 0.5 and fig.layout.yaxis.type == "log"
+
+
+def test_architecture_draws_the_latent_layer_as_neurons():
+    spec = parse_spec({"data": {"task": "autoencoder"}, "layers": [{"type": "dense", "units": 4}]})
+    rows = [r.to_dict() for r in layer_table(spec, (6,), "autoencoder", 6)]
+    fig = charts.architecture_figure(rows)
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert len(markers) == 5  # input, dense, latent, mirrored dense, output

@@ -84,3 +84,33 @@ def test_lstm_preset_is_valid_on_sales_and_matches_the_shipped_spec():
     rows = describe_network(spec, prepared)
     assert prepared.task == "forecast" and rows[0].output_shape == (14, 3) and rows[-1].output_shape == (1,)
     assert parse_spec(shipped).layers == spec.layers
+
+
+def test_autoencoder_preset_is_valid_on_transactions_and_matches_the_shipped_spec():
+    import json
+    from pathlib import Path
+
+    from nnbuilder.data import load_table, prepare
+    from nnbuilder.workflow import describe_network
+
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "assets" / "presets" /
+                          "autoencoder_anomalies.json").read_text())
+    df, _ = load_table("sample:transactions")
+    name = "Autoencoder (anomalies)"
+    spec = parse_spec({"data": {"target": "is_anomaly", "task": stack.PRESET_TASKS[name]},
+                       "layers": stack.preset_layers(name)})
+    prepared = prepare(df, spec.data, input=spec.input)
+    rows = describe_network(spec, prepared)
+    assert prepared.task == "autoencoder" and [r.name for r in rows][3] == "Latent"
+    assert rows[0].output_shape == rows[-1].output_shape == (8,)
+    assert parse_spec(shipped).layers == spec.layers
+
+
+def test_mirrored_layers_seed_an_editable_decoder():
+    layers = [{"type": "dropout", "rate": 0.1}, {"type": "dense", "units": 16, "activation": "tanh"},
+              {"type": "batchnorm"}, {"type": "dense", "units": 8}]
+    assert stack.mirrored_layers(layers) == [{"type": "dense", "units": 8, "activation": "relu"},
+                                             {"type": "dense", "units": 16, "activation": "tanh"},
+                                             {"type": "batchnorm"}]
+    assert stack.mirrored_layers([{"type": "conv1d"}]) == []
+    assert stack.mirrored_layers([{"type": "nope"}]) == []

@@ -36,6 +36,13 @@ def test_finished_line_names_the_test_metric():
     forecast = SimpleNamespace(metrics={"test": {"n": 30, "r2": 0.8, "rmse": 11.4, "baseline_rmse": 21.9}},
                                fit=SimpleNamespace(history=[{}], stop_reason="completed"))
     assert "test RMSE 11.4 (last-value baseline 21.9)" in finished_line(forecast)
+    anomalies = SimpleNamespace(metrics={"test": {"n": 30, "reconstruction_error_mean": 0.0412, "flagged_share": 0.05,
+                                                  "roc_auc": 0.987}},
+                                fit=SimpleNamespace(history=[{}], stop_reason="completed"))
+    assert ("test mean reconstruction error 0.0412, 5.0% of rows flagged, ROC AUC 0.987"
+            in finished_line(anomalies))
+    anomalies.metrics["test"].pop("roc_auc")
+    assert "ROC AUC" not in finished_line(anomalies)
 
 
 def test_job_rows():

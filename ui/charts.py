@@ -16,9 +16,11 @@ from plotly.subplots import make_subplots
 
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"
-NEURON_TYPES = ("input", "dense", "output")  # rows drawn as columns of neurons; the rest are bands
+NEURON_TYPES = ("input", "dense", "latent", "output")  # rows drawn as columns of neurons; the rest are bands
 MAX_DRAWN_UNITS = 10
-METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²", "loss": "Loss"}
+METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²", "reconstruction_r2": "Reconstruction R²", "loss": "Loss"}
+ANOMALY_COLOUR = "#d62728"
+NO_LABEL = "(no label)"
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
@@ -170,7 +172,7 @@ def architecture_figure(rows: Sequence[dict]) -> go.Figure:
             fig.add_shape(type="rect", x0=x - 0.3, x1=x + 0.3, y0=-top + 0.3, y1=top - 0.3,
                           fillcolor="rgba(255,127,14,0.18)", line=dict(color=VAL_COLOUR, width=1))
             continue
-        colour = {"input": "#2ca02c", "output": "#d62728"}.get(row.get("type"), TRAIN_COLOUR)
+        colour = {"input": "#2ca02c", "latent": "#9467bd", "output": "#d62728"}.get(row.get("type"), TRAIN_COLOUR)
         units = _units(row)
         fig.add_trace(go.Scatter(
             x=[x] * len(ys), y=ys, mode="markers", showlegend=False,
@@ -211,3 +213,30 @@ def history_frame_columns(metric: str | None) -> list[str]:
     if metric:
         columns += [f"train_{metric}", f"val_{metric}"]
     return columns + ["lr", "seconds"]
+
+
+def latent_figure(latent: Sequence[Sequence[float]], labels: Sequence | None = None,
+                  anomaly_class: str | None = None) -> go.Figure:
+    """The autoencoder's 2-D latent space, one point per row, one colour per label (the anomaly class red)."""
+    points = np.asarray(latent, dtype=float).reshape(-1, 2)
+    groups = [NO_LABEL] * len(points) if labels is None else [NO_LABEL if v is None else str(v) for v in labels]
+    fig = go.Figure()
+    names = sorted(set(groups), key=lambda g: (g == str(anomaly_class), g == NO_LABEL, g))  # anomalies on top
+    for name in names:
+        mask = np.array([g == name for g in groups], dtype=bool)
+        marker = dict(size=7, opacity=0.75)
+        if name == str(anomaly_class):
+            marker.update(color=ANOMALY_COLOUR, size=9, symbol="x")
+        fig.add_trace(go.Scatter(x=points[mask, 0], y=points[mask, 1], mode="markers", marker=marker,
+                                 name=name if labels is not None else "rows"))
+    return _layout(fig, "Latent space (each row squeezed to 2 numbers)", "latent 1", "latent 2", height=420)
+
+
+def error_histogram_figure(errors: Sequence[float], threshold: float) -> go.Figure:
+    """Reconstruction error per row as a histogram, with the anomaly threshold as a red line."""
+    fig = go.Figure(go.Histogram(x=list(errors), nbinsx=60, marker_color=TRAIN_COLOUR, name="rows"))
+    fig.add_vline(x=threshold, line=dict(color=ANOMALY_COLOUR, width=3, dash="dash"),
+                  annotation_text="threshold", annotation_position="top right")
+    fig.update_yaxes(type="log", dtick=1)  # the few large errors stay visible next to the many small ones
+    return _layout(fig, "Reconstruction error per row", "reconstruction error (mean squared, standardised units)",
+                   "rows (log scale)")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from nnbuilder.compile import mirror
+from nnbuilder.errors import SpecError
 from nnbuilder.layers import LAYERS
 
 PRESETS: dict[str, list[dict]] = {
@@ -40,7 +42,15 @@ PRESETS: dict[str, list[dict]] = {
     "LSTM (time series)": [
         {"type": "lstm", "units": 32, "layers": 1, "bidirectional": False, "return_sequences": False, "dropout": 0.0},
     ],
+    # The encoder of the autoencoder task (Data page); the same stack as assets/presets/autoencoder_anomalies.json.
+    "Autoencoder (anomalies)": [
+        {"type": "dense", "units": 16, "activation": "tanh"},
+        {"type": "dense", "units": 8, "activation": "tanh"},
+    ],
 }
+
+# The task a preset is made for (Data page); the others suit any task.
+PRESET_TASKS: dict[str, str] = {"Autoencoder (anomalies)": "autoencoder"}
 
 # The input kind a preset is made for (Data page); the others are for tables.
 PRESET_INPUT_KINDS: dict[str, str] = {"CNN (images)": "image", "LSTM (time series)": "sequence"}
@@ -73,6 +83,16 @@ def delete_layer(layers: list[dict], index: int) -> list[dict]:
 
 def preset_layers(name: str) -> list[dict]:
     return [dict(layer) for layer in PRESETS[name]]
+
+
+def mirrored_layers(layers: list[dict]) -> list[dict]:
+    """The autoencoder decoder that mirrors this encoder, as layer dicts to edit; [] when it cannot be mirrored."""
+    try:
+        parsed = [(str(i), LAYERS[layer["type"]].spec.model_validate(
+            {k: v for k, v in layer.items() if k != "type"} | {"type": layer["type"]})) for i, layer in enumerate(layers)]
+        return [layer.model_dump(mode="json") for _, layer in mirror(parsed)]
+    except (KeyError, ValueError, SpecError):  # an unknown or invalid layer: nothing sensible to copy
+        return []
 
 
 def dropout_rate(layers: list[dict]) -> float:

@@ -6,7 +6,7 @@ The Train page shows these lines; tests check them with hand-made snapshots.
 from __future__ import annotations
 
 
-METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²"}
+METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²", "reconstruction_r2": "reconstruction R²"}
 STATUS_WORDS = {
     "queued": "waiting", "running": "training", "done": "finished",
     "failed": "failed", "cancelled": "stopped",
@@ -45,8 +45,10 @@ def format_metric(name: str, value) -> str:
         return "n/a"
     if name in ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc"):
         return f"{value:.1%}" if name in ("accuracy", "balanced_accuracy") else f"{value:.3f}"
-    if name == "r2":
+    if name in ("r2", "reconstruction_r2", "precision", "recall"):
         return f"{value:.3f}"
+    if name == "flagged_share":
+        return f"{value:.1%}"
     return f"{value:.4g}"
 
 
@@ -61,6 +63,11 @@ def finished_line(trained) -> str:
     elif "baseline_rmse" in test:
         headline = (f"{split} RMSE {format_metric('rmse', test['rmse'])} (last-value baseline "
                     f"{format_metric('rmse', test['baseline_rmse'])})")
+    elif "reconstruction_error_mean" in test:
+        headline = (f"{split} mean reconstruction error {format_metric('', test['reconstruction_error_mean'])}, "
+                    f"{format_metric('flagged_share', test['flagged_share'])} of rows flagged")
+        if test.get("roc_auc") is not None:
+            headline += f", ROC AUC {format_metric('roc_auc', test['roc_auc'])}"
     elif "r2" in test:
         headline = f"{split} R² {format_metric('r2', test['r2'])}"
     else:

@@ -41,6 +41,7 @@ CHOICE_NOTES = {
         "classification": "predict a category",
         "regression": "predict a number",
         "forecast": "predict a time series' value some steps ahead (sequence input)",
+        "autoencoder": "rebuild each row through a narrow layer; badly rebuilt rows are anomalies",
     },
 }
 
