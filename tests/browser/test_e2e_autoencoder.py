@@ -43,3 +43,4 @@ def test_autoencoder_flags_the_injected_anomalies(app):
     page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Reconstruction error per row").wait_for()
     page.get_by_role("heading", name=re.compile(r"^Flagged rows \(\d+\)$")).wait_for()
     app.assert_no_traceback()
+    app.screenshot("evaluate_autoencoder")  # for the README
