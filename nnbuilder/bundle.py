@@ -2,7 +2,7 @@
 
 Layout of a bundle:
     spec.json                the NetworkSpec it was trained from
-    weights.safetensors      the network's weights (tensors only, no code)
+    weights.safetensors      the network's weights (tensors only, no code); a GAN's generator only
     preprocessing.skops      the fitted scikit-learn preprocessing (skops: no pickle); tabular input only
     meta.json                task, input kind, columns and roles (or pixel columns, image shape and
                              pixel scale; or a sequence's columns, window, horizon and feature scaling),
@@ -36,6 +36,7 @@ from .compile import build_model
 from .data import ImagePreprocessing, Preprocessing, SequencePreprocessing
 from .errors import BundleError, NNBuilderError
 from .evaluate import model_outputs
+from .gan import build_generator, decode_rows, generate_encoded
 from .spec import NetworkSpec, parse_spec, spec_to_json
 from .tasks import TASK_KINDS
 
@@ -73,6 +74,9 @@ class Bundle:
         forecast for that many steps later; the last row of each group is the forecast beyond the history.
         """
         keys = None
+        if self.task == "gan":
+            raise BundleError("this bundle is a GAN: it generates rows instead of predicting them; use "
+                              "'nnbuilder generate BUNDLE --rows N' (Bundle.generate)")
         if self.task == "autoencoder":
             return self._anomaly_frame(self.preprocessing.transform(df), df.index)
         if isinstance(self.preprocessing, SequencePreprocessing):
@@ -82,6 +86,14 @@ class Bundle:
         index = df.index if keys is None else keys.index
         result = self._outputs_frame(model_outputs(self.model, X, self.task), index)
         return result if keys is None else pd.concat([keys, result], axis=1)
+
+    def generate(self, n: int, seed: int = 0) -> pd.DataFrame:
+        """A GAN's `n` new rows in the real columns; the same seed gives the same rows (see `nnbuilder.gan`)."""
+        if self.task != "gan":
+            raise BundleError(f"only a GAN bundle generates rows; this one is {self.task}: train with --task gan")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise BundleError(f"the number of rows to generate must be a whole number of at least 1; got {n!r}")
+        return decode_rows(generate_encoded(self.model, n, seed), self.meta["gan_layout"])
 
     def _anomaly_frame(self, X: np.ndarray, index) -> pd.DataFrame:
         """An autoencoder's `anomaly_score` (reconstruction error), `anomaly` (score above the saved threshold)
@@ -158,6 +170,8 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
     if prepared.task == "autoencoder":  # the score above which predict flags a row, and what the label calls one
         meta["anomaly_threshold"] = trained.metrics["train"].get("threshold")
         meta["anomaly_class"] = _plain(prepared.anomaly_class)
+    if prepared.task == "gan":  # weights.safetensors holds the generator; this turns its rows back into columns
+        meta["gan_layout"] = trained.gan_layout
     _write_json(folder / "meta.json", meta)
     _write_json(folder / "history.json", trained.fit.history)
     _write_json(folder / "metrics.json", {
@@ -181,7 +195,8 @@ def load_bundle(path: str | Path) -> Bundle:
         spec = parse_spec(json.loads((path / "spec.json").read_text(encoding="utf-8")))
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         preprocessing = _load_preprocessing(path, meta, files)
-        model = build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"])
+        model = (build_generator(spec, meta["gan_layout"]) if meta["task"] == "gan"
+                 else build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"]))
         model.load_state_dict(load_file(str(path / "weights.safetensors")))
         model.eval()
         history = json.loads((path / "history.json").read_text(encoding="utf-8"))

@@ -1,8 +1,9 @@
-"""The `nnbuilder` command: train, predict, inspect and list datasets, headless, from the same spec as the app.
+"""The `nnbuilder` command: train, predict, generate, inspect and list datasets, headless, from the same spec as the app.
 
 Bad input of any kind exits 2 with one `error: ...` line on stderr and no
 traceback. `train` prints progress to stderr and, as the last line of stdout,
-one JSON object with the metrics, so scripts can read it.
+one JSON object with the metrics, so scripts can read it (for `--task gan` the metrics hold the
+synthetic rows' quality report under "quality"; see nnbuilder.synthetic_quality).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import NNBuilderError
+from .tasks import TASK_CHOICES
 
 EXIT_BAD_INPUT = 2
 
@@ -50,9 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network on a CSV (or sample:NAME) and save a bundle")
     train.add_argument("data", metavar="DATA", help="CSV file, or sample:NAME for a built-in dataset")
     train.add_argument("--target", help="column to predict (overrides the spec)")
-    train.add_argument("--task", choices=["auto", "classification", "regression", "forecast", "autoencoder"],
+    train.add_argument("--task", choices=list(TASK_CHOICES),
                        help="override task detection (forecast: a time series with the sequence input; "
-                       "autoencoder: anomaly scores, --target is then an optional label column)")
+                       "autoencoder: anomaly scores, --target is then an optional label column; "
+                       "gan: a generator of new rows, with a quality report)")
     train.add_argument("--spec", help="network spec JSON; without it a small default network is used")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
@@ -68,11 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", help="write predictions to this CSV instead of stdout")
     predict.set_defaults(run=_predict)
 
+    generate = commands.add_parser("generate", help="generate new rows with a saved GAN bundle")
+    generate.add_argument("bundle", metavar="BUNDLE", help="bundle folder or zip written by train --task gan")
+    generate.add_argument("--rows", type=int, required=True, help="how many rows to generate")
+    generate.add_argument("--seed", type=int, default=0, help="the same seed gives the same rows (default 0)")
+    generate.add_argument("--out", help="write the rows to this CSV instead of stdout")
+    generate.set_defaults(run=_generate)
+
     inspect = commands.add_parser("inspect", help="show layers, output shapes and parameter counts without training")
     inspect.add_argument("--spec", help="network spec JSON (default network if left out)")
     inspect.add_argument("--data", required=True, help="CSV file or sample:NAME")
     inspect.add_argument("--target", help="column to predict (overrides the spec)")
-    inspect.add_argument("--task", choices=["auto", "classification", "regression", "forecast", "autoencoder"],
+    inspect.add_argument("--task", choices=list(TASK_CHOICES),
                          help="override task detection")
     inspect.add_argument("--json", action="store_true", help="print the table as JSON")
     inspect.set_defaults(run=_inspect)
@@ -141,6 +151,22 @@ def _predict(args) -> int:
         print(json.dumps({"rows": len(predictions), "out": args.out}))
     else:
         predictions.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _generate(args) -> int:
+    from .bundle import load_bundle
+
+    if args.rows < 1:
+        return _fail(f"--rows must be at least 1; got {args.rows}")
+    if args.seed < 0:
+        return _fail(f"--seed must be 0 or more; got {args.seed}")
+    rows = load_bundle(args.bundle).generate(args.rows, seed=args.seed)
+    if args.out:
+        rows.to_csv(args.out, index=False)
+        print(json.dumps({"rows": len(rows), "out": args.out}))
+    else:
+        rows.to_csv(sys.stdout, index=False)
     return 0
 
 

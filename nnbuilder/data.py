@@ -30,6 +30,7 @@ from sklearn.model_selection import train_test_split
 
 from .data_features import Preprocessing, build_frame, feature_names, make_preprocessor, part_name, transform_features
 from .data_autoencoder import NEEDS_TABLE, prepare_autoencoder
+from .data_gan import prepare_gan
 from .data_clean import dedupe_names
 from .data_image import ImagePreprocessing, detect_input_kind, fit_image_preprocessing, pixel_columns
 from .data_io import read_csv
@@ -76,8 +77,10 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedDat
     found: list[DataWarning] = []
     df = _plain_names(df, found)
     autoencoder = data.task == "autoencoder"
-    targets = _targets(df, data.target, optional=autoencoder)
+    targets = _targets(df, data.target, optional=autoencoder or data.task == "gan")
     drops = _drops(df, data.drop_columns, targets)
+    if data.task == "gan":  # every usable column (the target too) is generated
+        return prepare_gan(df, data, input, drops, seed, found)
     if autoencoder:  # the target is an optional label, never an input; y is X
         return prepare_autoencoder(df, data, input, targets, drops, seed, found)
     return PREPARERS[kind](df, data, input, targets, drops, seed, found)
@@ -85,12 +88,12 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedDat
 
 def detect_task(df: pd.DataFrame, data, input=None) -> str:
     """The task `prepare` resolves for these settings, without splitting or encoding (for the Data page)."""
-    if data.task == "autoencoder":
+    if data.task in ("autoencoder", "gan"):
         kind = getattr(input, "kind", "tabular")
         if kind != "tabular":
-            raise DataError(NEEDS_TABLE.format(kind=kind))
+            raise DataError(NEEDS_TABLE.format(kind=kind).replace("autoencoder", data.task))
         _targets(_plain_names(df, []), data.target, optional=True)
-        return "autoencoder"
+        return data.task
     targets = _targets(_plain_names(df, []), data.target)
     if getattr(input, "kind", "tabular") == "sequence" and input.layout == "time_series":
         return sequence_task(df[targets], data.task)

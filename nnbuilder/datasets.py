@@ -178,6 +178,20 @@ def _customers() -> pd.DataFrame:
     return frame
 
 
+def _people(seed: int, n_samples: int) -> pd.DataFrame:
+    """Adults whose numbers move together (age, height, weight, income) plus a sex column that shifts them:
+    a table for the GAN task, where sampling each column on its own would lose the correlations."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["female", "male"], size=n_samples)
+    male = (sex == "male").astype(float)
+    age = rng.uniform(20, 65, n_samples)
+    height = 163 + 13 * male + rng.normal(0, 6, n_samples)
+    weight = 0.9 * (height - 100) + 0.15 * (age - 40) + rng.normal(0, 4, n_samples)
+    income = 1500 + 70 * (age - 20) + 8 * (height - 160) + rng.normal(0, 300, n_samples)
+    return pd.DataFrame({"age": age.round(1), "height": height.round(1), "weight": weight.round(1),
+                         "income": income.round(0), "sex": sex})
+
+
 DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
     DatasetInfo("iris", "150 iris flowers: 4 measurements -> species (3 classes)", "species", "multiclass", _iris),
     DatasetInfo("wine", "178 wines: 13 chemical measurements -> cultivar (3 classes)", "cultivar", "multiclass", _wine),
@@ -203,6 +217,9 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
     DatasetInfo("transactions", "1500 card payments (amount, items, distance, hour, merchant), about 4% injected "
                 "anomalies marked in is_anomaly: for the autoencoder task (option n_samples)", "is_anomaly", "binary",
                 _transactions, {"seed": 0, "n_samples": 1500}),
+    DatasetInfo("people", "adults with correlated age, height, weight and income and their sex: for the GAN "
+                "task's synthetic rows (option n_samples)", "income", "regression", _people,
+                {"seed": 0, "n_samples": 1000}),
     DatasetInfo("customers", "400 customers in a deliberately messy CSV (ids, gaps, dates, notes) -> churned yes/no",
                 "churned", "binary", _customers),
 ]}

@@ -58,7 +58,8 @@ class DataSpec(_Strict):
         "auto",
         description="What to predict: 'auto' decides from the target (text, yes/no or few whole-number levels "
         "mean classification, other numbers regression, or a forecast for a time series with the sequence input). "
-        "'autoencoder' learns to rebuild the input columns and scores each row's reconstruction error (anomalies).",
+        "'autoencoder' learns to rebuild the input columns and scores each row's reconstruction error (anomalies). "
+        "'gan' learns to generate new rows like the table's (every usable column, the target included).",
         json_schema_extra={"ui": {"choices": list(TASK_CHOICES)}},
     )
     drop_columns: list[str] = Field(default_factory=list, description="Columns the network must not see.")
@@ -165,6 +166,24 @@ class AutoencoderSpec(_Strict):
         return self
 
 
+class GanSpec(_Strict):
+    """The GAN task's networks: `layers` is the generator (noise -> row), `discriminator` the critic (row -> logit)."""
+
+    noise_dim: int = Field(16, ge=1, le=1024, description="Random numbers fed to the generator for each row it makes.")
+    discriminator: list[LayerSpec] = Field(
+        default_factory=lambda: [{"type": "dense", "units": 64, "activation": "leaky_relu"},
+                                 {"type": "dropout", "rate": 0.1},
+                                 {"type": "dense", "units": 32, "activation": "leaky_relu"}],
+        validate_default=True, description="The discriminator's hidden layers, first to last: it learns to tell real rows from generated "
+        "ones, and the generator learns to fool it.",
+    )
+    discriminator_lr_factor: float = Field(
+        1.0, gt=0.0, le=100.0,
+        description="The discriminator's learning rate as a multiple of training.learning_rate (below 1 slows a "
+        "discriminator that wins too easily).",
+    )
+
+
 class NetworkSpec(_Strict):
     version: Literal[1] = Field(SPEC_VERSION, description="Spec format version.")
     data: DataSpec = Field(default_factory=DataSpec, description="Which data to learn from and how to split it.")
@@ -181,12 +200,23 @@ class NetworkSpec(_Strict):
         "Leave empty for the defaults; ignored by other tasks.",
     )
 
+    gan: GanSpec | None = Field(
+        None,
+        description="The GAN task's noise size and discriminator (layers are its generator). Leave empty for the "
+        "defaults; ignored by other tasks.",
+    )
+
     @model_validator(mode="after")
     def _autoencoder_needs_a_table(self):
-        if self.data.task == "autoencoder" and self.input.kind != "tabular":
-            raise ValueError(f"has task autoencoder with the {self.input.kind} input; the autoencoder works on "
-                             "tables only for now: choose the tabular input, or another task")
+        if self.data.task in ("autoencoder", "gan") and self.input.kind != "tabular":
+            raise ValueError(f"has task {self.data.task} with the {self.input.kind} input; the {self.data.task} "
+                             "works on tables only for now: choose the tabular input, or another task")
         return self
+
+    @property
+    def gan_settings(self) -> GanSpec:
+        """The GAN section, or its defaults when left out."""
+        return self.gan or GanSpec()
 
     @property
     def autoencoder_settings(self) -> AutoencoderSpec:

@@ -1,6 +1,6 @@
 """Tasks by name: how the output layer, the loss and predictions follow from the data.
 
-The user picks `auto`, `classification`, `regression`, `forecast` or `autoencoder` in the
+The user picks `auto`, `classification`, `regression`, `forecast`, `autoencoder` or `gan` in the
 spec; the data pipeline resolves that to one of the kinds below once it has seen the target.
 """
 
@@ -42,7 +42,17 @@ TASK_KINDS: dict[str, TaskKind] = {
 }
 
 # What the spec accepts; `auto` lets the data decide (a numeric target of a time series is a forecast).
-TASK_CHOICES = ("auto", "classification", "regression", "forecast", "autoencoder")
+# `gan` never reaches TASK_KINDS: it trains a generator and a discriminator of its own (nnbuilder.gan).
+TASK_CHOICES = ("auto", "classification", "regression", "forecast", "autoencoder", "gan")
+
+
+# Tasks outside TASK_KINDS, by their label.
+OTHER_TASK_LABELS = {"gan": "GAN (synthetic rows)"}
+
+
+def task_label(name: str) -> str:
+    """What the pages call a resolved task ("Binary classification", "GAN (synthetic rows)" ...)."""
+    return TASK_KINDS[name].label if name in TASK_KINDS else OTHER_TASK_LABELS.get(name, name)
 
 
 def probabilities(kind: str, logits: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ once per epoch (no `.item()` per batch).
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import math
 import threading
 import time
@@ -48,6 +49,20 @@ def resolve_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
+@contextmanager
+def failures_reported(emit):
+    """Tell observers why a fit stopped (FitFailed) and raise it as a TrainingError for the caller."""
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        message = "the device ran out of memory; use a smaller batch size or fewer/smaller layers"
+        emit(FitFailed(message))
+        raise TrainingError(message) from None
+    except TrainingError as exc:
+        emit(FitFailed(str(exc)))
+        raise
+
+
 @dataclass
 class FitResult:
     model: nn.Module  # carries the best weights (early stopping) or the last ones
@@ -85,15 +100,8 @@ class Trainer:
         model.to(device)
         train = self._to_device(X_train, y_train, device)
         val = self._to_device(X_val, y_val, device) if X_val is not None and len(X_val) else None
-        try:
+        with failures_reported(self._emit):
             return self._fit_loop(model, train, val, device)
-        except torch.OutOfMemoryError:
-            message = "the device ran out of memory; use a smaller batch size or fewer/smaller layers"
-            self._emit(FitFailed(message))
-            raise TrainingError(message) from None
-        except TrainingError as exc:
-            self._emit(FitFailed(str(exc)))
-            raise
 
     def _to_device(self, X, y, device) -> _Split:
         x = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)

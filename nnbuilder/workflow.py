@@ -16,6 +16,8 @@ from .anomaly import evaluate_autoencoder
 from .compile import build_model, layer_table
 from .data import DataWarning, PreparedData, prepare
 from .evaluate import evaluate
+from .gan import gan_layer_table
+from .gan_train import fit_gan
 from .events import Observer
 from .spec import NetworkSpec
 from .train import FitResult, Trainer, resolve_device
@@ -29,6 +31,7 @@ class TrainedModel:
     metrics: dict[str, dict]  # {"train": {...}, "val": {...}, "test": {...}}
     details: dict[str, dict]  # per split: confusion matrix, ROC, pairs ... for charts
     warnings: list[DataWarning] = field(default_factory=list)
+    gan_layout: dict | None = None  # gan task: where each column lives in a generated row (nnbuilder.gan)
 
     @property
     def model(self) -> torch.nn.Module:
@@ -55,6 +58,8 @@ class TrainedModel:
 
 def describe_network(spec: NetworkSpec, prepared: PreparedData):
     """The layer table for this spec on this data (no training)."""
+    if prepared.task == "gan":
+        return gan_layer_table(spec, prepared)
     return layer_table(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
 
 
@@ -63,6 +68,9 @@ def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto"
                     prepared: PreparedData | None = None) -> TrainedModel:
     resolve_device(device)  # fail on a missing GPU before any work
     prepared = prepared or prepare(df, spec.data, seed=spec.training.seed, input=spec.input)
+    if prepared.task == "gan":  # a generator and a discriminator of its own; the report compares with all rows
+        fit, metrics, layout = fit_gan(spec, prepared, device=device, observers=observers, cancel=cancel, real=df)
+        return TrainedModel(spec, prepared, fit, metrics, {}, list(prepared.warnings), gan_layout=layout)
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
     trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel)

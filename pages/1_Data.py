@@ -6,7 +6,7 @@ import streamlit as st
 from nnbuilder.data import detect_task, infer_roles, read_csv
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec
-from nnbuilder.tasks import TASK_KINDS
+from nnbuilder.tasks import task_label
 from ui import charts, engine, state
 from ui.page import header, next_step, show_error, show_warnings
 from ui.widgets import field_widget
@@ -159,10 +159,10 @@ with col_target:
         if chosen is not None and chosen != target:
             data["target"] = target = chosen
 with col_detected:
-    if autoencoder or (target is not None and (isinstance(target, list) or target in columns)):
+    if autoencoder or data["task"] == "gan" or (target is not None and (isinstance(target, list) or target in columns)):
         try:
             settings = engine.data_settings_spec(state.spec_dict())  # the input kind decides too (forecast)
-            st.metric("Detected task", TASK_KINDS[detect_task(df, settings.data, settings.input)].label)
+            st.metric("Detected task", task_label(detect_task(df, settings.data, settings.input)))
         except NNBuilderError as exc:
             show_error(exc)
 
@@ -232,7 +232,7 @@ try:
         inputs = f"{height}×{width} images with {channels} channel{'s' if channels > 1 else ''}"
     else:
         inputs = f"{len(prepared.feature_columns)} input columns"
-    next_step(f"Ready: {inputs}, task {TASK_KINDS[prepared.task].label.lower()}. Next, shape the network.",
+    next_step(f"Ready: {inputs}, task {task_label(prepared.task).lower()}. Next, shape the network.",
               "pages/2_Build.py", "Build")
 except NNBuilderError as exc:
     show_warnings(state.data_warnings())

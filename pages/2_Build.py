@@ -5,10 +5,11 @@ import json
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.compile import MAX_PARAMETERS, layer_table
+from nnbuilder.compile import MAX_PARAMETERS
 from nnbuilder.errors import NNBuilderError, SpecError
 from nnbuilder.layers import LAYERS
 from nnbuilder.spec import AutoencoderSpec, parse_spec
+from nnbuilder.workflow import describe_network
 from ui import charts, engine, stack, state
 from ui.page import header, next_step, show_error
 from ui.widgets import editable_fields, field_widget
@@ -195,8 +196,7 @@ with overview:
                 st.error(problem, icon=":material/error:")
             st.info("Fix the settings marked in red to see the table and the diagram.")
         else:
-            rows = [r.to_dict() for r in layer_table(parse_spec(spec_data), prepared.input_shape, prepared.task,
-                                                       prepared.n_outputs)]
+            rows = [r.to_dict() for r in describe_network(parse_spec(spec_data), prepared)]  # a GAN: both nets
             total = sum(r["parameters"] for r in rows)
             st.metric("Trainable parameters", f"{total:,}",
                       help="Weights and biases the network learns. More parameters fit more patterns, need more data.")

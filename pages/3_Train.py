@@ -69,7 +69,9 @@ def _render(snap) -> None:
                    icon=":material/trending_up:")
     if history:
         loss_col, metric_col = st.columns(2)
-        loss_col.plotly_chart(charts.curve_figure(history, "loss"), key="live_loss")
+        gan = "generator_loss" in history[-1]  # train_loss is the generator's, val_loss the discriminator's
+        loss_col.plotly_chart(charts.curve_figure(history, "loss", charts.GAN_CURVE_NAMES if gan else
+                                                  ("training", "validation")), key="live_loss")
         if snap.metric:
             metric_col.plotly_chart(charts.curve_figure(history, snap.metric), key="live_metric")
 

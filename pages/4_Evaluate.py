@@ -6,6 +6,7 @@ import streamlit as st
 from nnbuilder.tasks import TASK_KINDS
 from ui import charts, state
 from ui.anomaly_view import show_anomalies
+from ui.gan_view import show_gan
 from ui.page import header, next_step
 from ui.training import format_metric
 from ui.session import start as start_session
@@ -33,6 +34,19 @@ header(4, "Evaluate", "How well does the model do on the test rows, which it nev
 trained = state.trained()
 if trained is None:
     next_step("Nothing trained yet. Train a model first; its results appear here.", "pages/3_Train.py", "Train")
+    st.stop()
+
+if trained.task == "gan":  # nothing predicted: how much the generated rows look like real ones
+    st.caption(f"GAN (synthetic rows) · {len(trained.fit.history)} epochs on {trained.fit.device} in "
+               f"{trained.fit.seconds:.1f}s")
+    show_gan(trained)
+    st.subheader("Training curves")
+    loss_col, metric_col = st.columns(2)
+    loss_col.plotly_chart(charts.curve_figure(trained.fit.history, "loss", charts.GAN_CURVE_NAMES), key="final_loss")
+    metric_col.plotly_chart(charts.curve_figure(trained.fit.history, trained.fit.metric), key="final_metric")
+    st.caption("The generator's loss falls as it fools the discriminator; a discriminator accuracy near 0.5 means it "
+               "can no longer tell the rows apart.")
+    next_step("Download the generator as a bundle (nnbuilder generate BUNDLE --rows N).", "pages/6_Export.py", "Export")
     st.stop()
 
 kind = TASK_KINDS[trained.task]

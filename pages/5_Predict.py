@@ -22,6 +22,11 @@ if trained is None:
     next_step("Nothing trained yet. Train a model first, then come back to try it.", "pages/3_Train.py", "Train")
     st.stop()
 
+if trained.task == "gan":  # nothing to predict: its rows are generated and downloaded on the Evaluate page
+    next_step("A GAN makes new rows instead of predicting them: generate and download them on the Evaluate page.",
+              "pages/4_Evaluate.py", "Evaluate")
+    st.stop()
+
 try:
     with st.spinner("Loading the model…"):
         bundle, _ = engine.bundle_for(trained)

@@ -70,7 +70,7 @@ def test_multi_target_is_a_list():
     ({"layers": {"type": "dense"}}, "layers must be a list"),
     ({"version": 2}, "version must be one of 1; got 2"),
     ({"colour": "red"}, "colour is not a known setting"),
-    ({"data": {"task": "clasification"}}, "data.task must be one of auto, classification, regression, forecast, autoencoder; got 'clasification' (did you mean 'classification'?)"),
+    ({"data": {"task": "clasification"}}, "data.task must be one of auto, classification, regression, forecast, autoencoder, gan; got 'clasification' (did you mean 'classification'?)"),
     ({"data": {"target": 5}}, "data.target"),
     ({"data": {"split": {"train": 0.5, "val": 0.1, "test": 0.1}}}, "data.split must add up to 1; got 0.7"),
     ({"data": {"split": {"train": 0}}}, "data.split.train must be in (0, 1); got 0"),

@@ -127,3 +127,18 @@ def test_architecture_draws_the_latent_layer_as_neurons():
     fig = charts.architecture_figure(rows)
     markers = [t for t in fig.data if t.mode == "markers"]
     assert len(markers) == 5  # input, dense, latent, mirrored dense, output
+
+
+def test_real_vs_generated_figure_numbers_and_categories():
+    numbers = charts.real_vs_generated_figure([1.0, 2.0, 2.5, None], [1.5, 2.0], "height", numeric=True)
+    assert [t.type for t in numbers.data] == ["histogram", "histogram"] and numbers.layout.barmode == "overlay"
+    assert [t.name for t in numbers.data] == ["real", "generated"] and list(numbers.data[0].x) == [1.0, 2.0, 2.5]
+    categories = charts.real_vs_generated_figure(["a", "a", "b"], ["b", "b"], "sex", numeric=False)
+    assert list(categories.data[0].x) == ["a", "b"] and list(categories.data[1].y) == [0.0, 1.0]
+    assert "sex: real vs generated" in categories.layout.title.text
+
+
+def test_gan_curves_name_both_losses():
+    history = [{"epoch": 1, "train_loss": 0.7, "val_loss": 0.6}, {"epoch": 2, "train_loss": 0.8, "val_loss": 0.65}]
+    fig = charts.curve_figure(history, "loss", charts.GAN_CURVE_NAMES)
+    assert [t.name for t in fig.data] == ["generator", "discriminator"]

@@ -114,3 +114,15 @@ def test_mirrored_layers_seed_an_editable_decoder():
                                              {"type": "batchnorm"}]
     assert stack.mirrored_layers([{"type": "conv1d"}]) == []
     assert stack.mirrored_layers([{"type": "nope"}]) == []
+
+
+def test_gan_preset_sets_the_task_and_matches_the_shipped_spec():
+    import json
+    from pathlib import Path
+
+    from nnbuilder.spec import parse_spec
+
+    assert stack.PRESET_TASKS["GAN (synthetic rows)"] == "gan"
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "assets" / "presets" /
+                          "gan_synthetic_rows.json").read_text())
+    assert parse_spec(shipped).layers == parse_spec({"layers": stack.preset_layers("GAN (synthetic rows)")}).layers

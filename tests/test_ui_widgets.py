@@ -35,7 +35,7 @@ def test_literal_annotation_gives_choices_with_notes_in_help():
 def test_ui_choices_from_json_schema_extra():
     meta = field_meta(TrainingSpec, "optimizer")
     assert meta.kind == "choice" and meta.choices == ("sgd", "adam", "adamw", "rmsprop")
-    assert field_meta(DataSpec, "task").choices == ("auto", "classification", "regression", "forecast", "autoencoder")
+    assert field_meta(DataSpec, "task").choices == ("auto", "classification", "regression", "forecast", "autoencoder", "gan")
 
 
 def test_log_field_grid_respects_bounds_and_keeps_current_value():

@@ -18,7 +18,9 @@ TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"
 NEURON_TYPES = ("input", "dense", "latent", "output")  # rows drawn as columns of neurons; the rest are bands
 MAX_DRAWN_UNITS = 10
-METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²", "reconstruction_r2": "Reconstruction R²", "loss": "Loss"}
+METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²", "reconstruction_r2": "Reconstruction R²", "loss": "Loss",
+                 "discriminator_accuracy": "Discriminator accuracy"}
+GAN_CURVE_NAMES = ("generator", "discriminator")  # a GAN's train_loss / val_loss (nnbuilder.gan_train)
 ANOMALY_COLOUR = "#d62728"
 NO_LABEL = "(no label)"
 
@@ -31,11 +33,13 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go
     return fig
 
 
-def curve_figure(history: Sequence[dict], key: str = "loss") -> go.Figure:
-    """Train and validation `key` ("loss", "accuracy", "r2") per epoch."""
+def curve_figure(history: Sequence[dict], key: str = "loss",
+                 names: tuple[str, str] = ("training", "validation")) -> go.Figure:
+    """Train and validation `key` ("loss", "accuracy", "r2") per epoch; `names` label the two lines
+    (a GAN's losses are the generator's and the discriminator's: GAN_CURVE_NAMES)."""
     fig = go.Figure()
     epochs = [row.get("epoch") for row in history]
-    for split, colour, name in (("train", TRAIN_COLOUR, "training"), ("val", VAL_COLOUR, "validation")):
+    for split, colour, name in (("train", TRAIN_COLOUR, names[0]), ("val", VAL_COLOUR, names[1])):
         values = [row.get(f"{split}_{key}") for row in history]
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers" if len(epochs) < 40 else "lines",
@@ -240,3 +244,21 @@ def error_histogram_figure(errors: Sequence[float], threshold: float) -> go.Figu
     fig.update_yaxes(type="log", dtick=1)  # the few large errors stay visible next to the many small ones
     return _layout(fig, "Reconstruction error per row", "reconstruction error (mean squared, standardised units)",
                    "rows (log scale)")
+
+
+def real_vs_generated_figure(real: Sequence, generated: Sequence, column: str, numeric: bool) -> go.Figure:
+    """One column's distribution, real next to generated: overlaid histograms (shares of rows) for numbers,
+    grouped bars of each category's share otherwise."""
+    fig = go.Figure()
+    if numeric:
+        for values, name, colour in ((real, "real", TRAIN_COLOUR), (generated, "generated", VAL_COLOUR)):
+            fig.add_trace(go.Histogram(x=[v for v in values if v is not None], name=name, opacity=0.6,
+                                       histnorm="probability", marker_color=colour, nbinsx=30))
+        fig.update_layout(barmode="overlay")
+        return _layout(fig, f"{column}: real vs generated", column, "share of rows", height=300)
+    labels = sorted({str(v) for v in [*real, *generated]})
+    for values, name, colour in ((real, "real", TRAIN_COLOUR), (generated, "generated", VAL_COLOUR)):
+        counts = [sum(str(v) == label for v in values) / max(len(values), 1) for label in labels]
+        fig.add_trace(go.Bar(x=labels, y=counts, name=name, marker_color=colour))
+    fig.update_layout(barmode="group")
+    return _layout(fig, f"{column}: real vs generated", column, "share of rows", height=300)

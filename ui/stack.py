@@ -47,10 +47,15 @@ PRESETS: dict[str, list[dict]] = {
         {"type": "dense", "units": 16, "activation": "tanh"},
         {"type": "dense", "units": 8, "activation": "tanh"},
     ],
+    # The generator of the GAN task (Data page); the same stack as assets/presets/gan_synthetic_rows.json.
+    "GAN (synthetic rows)": [
+        {"type": "dense", "units": 64, "activation": "leaky_relu"},
+        {"type": "dense", "units": 64, "activation": "leaky_relu"},
+    ],
 }
 
 # The task a preset is made for (Data page); the others suit any task.
-PRESET_TASKS: dict[str, str] = {"Autoencoder (anomalies)": "autoencoder"}
+PRESET_TASKS: dict[str, str] = {"Autoencoder (anomalies)": "autoencoder", "GAN (synthetic rows)": "gan"}
 
 # The input kind a preset is made for (Data page); the others are for tables.
 PRESET_INPUT_KINDS: dict[str, str] = {"CNN (images)": "image", "LSTM (time series)": "sequence"}

@@ -42,6 +42,7 @@ CHOICE_NOTES = {
         "regression": "predict a number",
         "forecast": "predict a time series' value some steps ahead (sequence input)",
         "autoencoder": "rebuild each row through a narrow layer; badly rebuilt rows are anomalies",
+        "gan": "learn to generate new rows like the table's, every column included (synthetic data)",
     },
 }
 
