@@ -6,7 +6,7 @@ bar, early stopping tests and the benchmark all subscribe the same way.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 
@@ -50,8 +50,3 @@ class FitFailed:
 Event = FitStarted | BatchProgress | EpochEnded | FitEnded | FitFailed
 Observer = Callable[[Event], None]
 
-
-def event_to_dict(event: Event) -> dict:
-    data = asdict(event)
-    data["event"] = type(event).__name__
-    return data
