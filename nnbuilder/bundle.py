@@ -166,6 +166,7 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
         "target_std": _plain(prepared.target_std),
         "input_shape": list(prepared.input_shape),
         "n_outputs": prepared.n_outputs,
+        "embedding_levels": prepared.embedding_levels,  # table sizes of embedded category columns (codes end X)
     }
     if prepared.task == "autoencoder":  # the score above which predict flags a row, and what the label calls one
         meta["anomaly_threshold"] = trained.metrics["train"].get("threshold")
@@ -196,7 +197,8 @@ def load_bundle(path: str | Path) -> Bundle:
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         preprocessing = _load_preprocessing(path, meta, files)
         model = (build_generator(spec, meta["gan_layout"]) if meta["task"] == "gan"
-                 else build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"]))
+                 else build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"],
+                                  embeddings=meta.get("embedding_levels", [])))
         model.load_state_dict(load_file(str(path / "weights.safetensors")))
         model.eval()
         history = json.loads((path / "history.json").read_text(encoding="utf-8"))

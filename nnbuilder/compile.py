@@ -2,6 +2,8 @@
 
 The model is a plain `nn.Sequential`: one child per hidden layer the user
 stacked, then the output head whose size and activation follow from the task.
+Tabular data with embedded category columns (nnbuilder.data_embedding) gets one
+more child first, the embedding front that turns their codes into vectors.
 An autoencoder's children are its encoder (the stacked layers), one linear
 latent layer, the decoder (mirrored or stacked) and a linear head that rebuilds
 every input feature; `encoder_of` slices the first two parts off for the latent space.
@@ -13,12 +15,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Sequence
 
 import torch
 from torch import nn
 
 from .errors import SpecError
-from .layers import LAYERS, Shape
+from .layers import LAYERS, BlockShapeError, Shape
+from .layers.embedding import TabularEmbeddings, check_codes_fit, embedded_width, embedding_dims
+from .layers.embedding import describe as describe_embeddings
 from .spec import NetworkSpec
 from .tasks import TASK_KINDS
 
@@ -75,12 +80,28 @@ def mirror(layers: list[tuple[str, object]]) -> list[tuple[str, object]]:
     return [item for block in reversed(blocks) for item in block]
 
 
-def output_shapes(spec: NetworkSpec, input_shape: Shape, task_kind: str = "") -> list[Shape]:
-    """Shape after each hidden layer; raises SpecError naming every layer that cannot fit."""
-    shapes, problems, shape = [], [], tuple(input_shape)
+def embedded_input(spec: NetworkSpec, input_shape: Shape, embeddings: Sequence[int]) -> tuple[Shape, nn.Module | None]:
+    """The shape the first hidden layer sees, and the embedding front module (None without embedded columns)."""
+    if not embeddings:
+        return tuple(input_shape), None
+    check_codes_fit(input_shape[0], embeddings)
+    dims = embedding_dims(embeddings, getattr(spec.input, "embedding_dim", None))
+    front = TabularEmbeddings(input_shape[0] - len(embeddings), embeddings, dims)
+    return (embedded_width(input_shape[0], embeddings, dims),), front
+
+
+def output_shapes(spec: NetworkSpec, input_shape: Shape, task_kind: str = "", embeddings: Sequence[int] = ()) -> list[Shape]:
+    """Shape after each hidden layer; raises SpecError naming every layer that cannot fit.
+
+    `embeddings`: the table sizes of embedded category columns (PreparedData.embedding_levels), if any.
+    """
+    shapes, problems = [], []
+    shape = embedded_input(spec, input_shape, embeddings)[0] if embeddings else tuple(input_shape)
     for path, layer in hidden_layers(spec, task_kind):
         try:
             shape = tuple(LAYERS[layer.type].output_shape(layer, shape))
+        except BlockShapeError as exc:  # a layer inside a block: name it by its full path
+            problems.append(f"{path}.{exc.path}: {exc.reason}")
         except ValueError as exc:  # a shape rule explains why the layer does not fit
             problems.append(f"{path} ({layer.type}): {exc}")
         shapes.append(shape)
@@ -95,27 +116,30 @@ def encoder_of(model: nn.Sequential, spec: NetworkSpec) -> nn.Sequential:
 
 
 def build_model(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int,
-                max_parameters: int = MAX_PARAMETERS) -> nn.Sequential:
+                max_parameters: int = MAX_PARAMETERS, embeddings: Sequence[int] = ()) -> nn.Sequential:
     """The trainable network. Checks its size on the meta device before allocating anything."""
-    n_params = count_parameters(build_on_meta(spec, input_shape, task_kind, n_outputs))
+    n_params = count_parameters(build_on_meta(spec, input_shape, task_kind, n_outputs, embeddings))
     if n_params > max_parameters:
         gib = n_params * BYTES_PER_TRAINED_PARAMETER / 2**30
         raise SpecError([
             f"layers: the network has {n_params:,} parameters (about {gib:.1f} GiB to train), more than the "
             f"{max_parameters:,} allowed; use fewer or smaller layers"
         ])
-    return _assemble(spec, input_shape, task_kind, n_outputs)
+    return _assemble(spec, input_shape, task_kind, n_outputs, embeddings)
 
 
-def build_on_meta(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int) -> nn.Sequential:
+def build_on_meta(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int,
+                  embeddings: Sequence[int] = ()) -> nn.Sequential:
     with torch.device("meta"):
-        return _assemble(spec, input_shape, task_kind, n_outputs)
+        return _assemble(spec, input_shape, task_kind, n_outputs, embeddings)
 
 
-def _assemble(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int) -> nn.Sequential:
+def _assemble(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int,
+              embeddings: Sequence[int] = ()) -> nn.Sequential:
     layers = [layer for _, layer in hidden_layers(spec, task_kind)]
-    shapes = output_shapes(spec, input_shape, task_kind)
-    blocks, shape = [], tuple(input_shape)
+    shapes = output_shapes(spec, input_shape, task_kind, embeddings)
+    shape, front = embedded_input(spec, input_shape, embeddings)
+    blocks = [] if front is None else [front]  # the embedding front is the first child when there is one
     for layer, out_shape in zip(layers, shapes):
         blocks.append(LAYERS[layer.type].build(layer, shape))
         shape = out_shape
@@ -134,13 +158,20 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int) -> list[LayerRow]:
+def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: int,
+                embeddings: Sequence[int] = ()) -> list[LayerRow]:
     """Input, each hidden layer and the output with shapes and parameter counts, without training."""
-    model = build_on_meta(spec, input_shape, task_kind, n_outputs)
+    model = build_on_meta(spec, input_shape, task_kind, n_outputs, embeddings)
     layers = [layer for _, layer in hidden_layers(spec, task_kind)]
-    shapes = output_shapes(spec, input_shape, task_kind)
+    shapes = output_shapes(spec, input_shape, task_kind, embeddings)
     kind = TASK_KINDS[task_kind]
     rows = [LayerRow("Input", "input", tuple(input_shape), 0, _input_detail(tuple(input_shape)))]
+    if embeddings:
+        front = model[0]
+        dims = [table.embedding_dim for table in front.tables]
+        rows.append(LayerRow("Embeddings", "embedding", embedded_input(spec, input_shape, embeddings)[0],
+                             count_parameters(front), describe_embeddings(embeddings, dims)))
+        model = model[1:]
     n_encoder = len(spec.layers)
     for index, (layer, shape, block) in enumerate(zip(layers, shapes, model)):
         name, detail = f"{index + 1}. {layer.type}", _detail(layer)
@@ -161,9 +192,12 @@ def _input_detail(shape: Shape) -> str:
         return f"{shape[1]}×{shape[2]} image, {shape[0]} channel{'s' if shape[0] > 1 else ''}"
     if len(shape) == 2:
         return f"{shape[0]} steps × {shape[1]} features"
-    return f"{math.prod(shape)} features"
+    count = math.prod(shape)
+    return f"{count} feature{'s' if count != 1 else ''}"
 
 
 def _detail(layer) -> str:
+    if LAYERS[layer.type].detail is not None:
+        return LAYERS[layer.type].detail(layer)
     fields = layer.model_dump(exclude={"type"}, exclude_none=True)
     return ", ".join(f"{key} {value}" for key, value in fields.items()) or LAYERS[layer.type].label

@@ -32,6 +32,7 @@ from .data_features import Preprocessing, build_frame, feature_names, make_prepr
 from .data_autoencoder import NEEDS_TABLE, prepare_autoencoder
 from .data_gan import prepare_gan
 from .data_clean import dedupe_names
+from .data_embedding import embedded_columns, max_categories, refuse_for_task
 from .data_image import ImagePreprocessing, detect_input_kind, fit_image_preprocessing, pixel_columns
 from .data_io import read_csv
 from .data_prepared import PreparedData
@@ -79,6 +80,8 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedDat
     autoencoder = data.task == "autoencoder"
     targets = _targets(df, data.target, optional=autoencoder or data.task == "gan")
     drops = _drops(df, data.drop_columns, targets)
+    if data.task in ("gan", "autoencoder"):
+        refuse_for_task(data.task, input)
     if data.task == "gan":  # every usable column (the target too) is generated
         return prepare_gan(df, data, input, drops, seed, found)
     if autoencoder:  # the target is an optional label, never an input; y is X
@@ -117,7 +120,7 @@ def _prepare_rows(df, data, input, targets, drops, seed, found) -> PreparedData:
     df = _drop_missing_targets(df, targets, found)
     y = df[targets] if len(targets) > 1 else df[targets[0]]
     task = infer_task(y, data.task)
-    columns = infer_roles(df, targets, drops)
+    columns = infer_roles(df, targets, drops, max_categories(input))
     if encoded is not None:
         feature_columns = encoded.pick(df, targets, input, drops)
         columns = _as_pixels(columns, feature_columns, *encoded.reasons)
@@ -144,7 +147,8 @@ def _prepare_rows(df, data, input, targets, drops, seed, found) -> PreparedData:
         names, encode = list(feature_columns), lambda rows: fitted.transform(df.iloc[rows])  # (rows, C, H, W) | (rows, T, F)
     else:
         fitted = None
-        preprocessor, names, encode = _fit_tabular(df, columns, feature_columns, train)
+        preprocessor, names, encode = _fit_tabular(df, columns, feature_columns, train,
+                                                   embedded_columns(columns, feature_columns, input))
 
     mean = std = None
     if task in CLASSIFICATION:
@@ -184,12 +188,15 @@ _ENCODED_ROWS = {
 PREPARERS = {"tabular": _prepare_rows, "image": _prepare_rows, "sequence": _prepare_sequence}
 
 
-def _fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: list[str], train: np.ndarray):
+def _fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: list[str], train: np.ndarray,
+                 embedded: list[str] = ()):
     """(fitted ColumnTransformer, encoded feature names, rows -> (rows, features) float32)."""
     frame, numeric, categorical = build_frame(df, {c.name: c for c in columns}, feature_columns)
     numeric = _drop_idle_hours(frame, numeric, columns, feature_columns, train)
+    one_hot = [c for c in categorical if c not in embedded]
     used = numeric + categorical
-    preprocessor = make_preprocessor(numeric, categorical).fit(frame.iloc[train][used])
+    preprocessor = make_preprocessor(numeric, one_hot, [c for c in categorical if c in embedded])
+    preprocessor.fit(frame.iloc[train][used])
     names = feature_names(preprocessor)
 
     def encode(rows: np.ndarray) -> np.ndarray:  # (rows, features) float32

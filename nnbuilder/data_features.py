@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from .data_records import ColumnInfo
 from .data_roles import parse_dates
@@ -89,8 +89,12 @@ def _text(values: pd.Series, boolean: bool) -> np.ndarray:
     return np.where(present, text.to_numpy(dtype=object), np.nan)
 
 
-def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    """Median-impute + standardise numbers; fill missing text with 'missing' + one-hot (unseen -> all zero)."""
+def make_preprocessor(numeric: list[str], categorical: list[str], embedded: list[str] = ()) -> ColumnTransformer:
+    """Median-impute + standardise numbers; fill missing text with 'missing' + one-hot (unseen -> all zero).
+
+    `embedded` text columns (nnbuilder.data_embedding) become one integer code each instead, unseen -> -1;
+    their branch comes last so the codes are the matrix's last columns.
+    """
     steps = []
     if numeric:
         steps.append(("numeric", Pipeline([
@@ -102,6 +106,11 @@ def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTrans
             ("impute", SimpleImputer(strategy="constant", fill_value=MISSING, keep_empty_features=True)),
             ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]), categorical))
+    if embedded:
+        steps.append(("embedded", Pipeline([
+            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING, keep_empty_features=True)),
+            ("ordinal", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32)),
+        ]), list(embedded)))
     return ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0)
 
 
@@ -115,6 +124,8 @@ def feature_names(preprocessor: ColumnTransformer) -> list[str]:
             encoder = transformer.named_steps["onehot"]
             for column, categories in zip(columns, encoder.categories_):
                 names += [f"{column}={category}" for category in categories]
+        elif kind == "embedded":
+            names += [f"{column} (code)" for column in columns]
     return names
 
 

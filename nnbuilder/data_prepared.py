@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 
+from .data_embedding import embedding_levels
 from .data_features import Preprocessing
 from .data_image import ImagePreprocessing
 from .data_records import ColumnInfo, DataWarning
@@ -51,6 +52,11 @@ class PreparedData:
     def input_shape(self) -> tuple[int, ...]:
         """One sample's shape: (features,) for tables, (C, H, W) for images, (T, F) for sequences."""
         return tuple(int(d) for d in self.X_train.shape[1:])
+
+    @property
+    def embedding_levels(self) -> list[int]:
+        """Table sizes of the embedded category columns, whose codes end X; [] when nothing is embedded."""
+        return embedding_levels(self.preprocessor)
 
     @property
     def n_outputs(self) -> int:

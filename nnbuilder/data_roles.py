@@ -45,11 +45,15 @@ _DATE_LIKE = re.compile(
     r"|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{8}T?\d*)")
 
 
-def infer_roles(df: pd.DataFrame, target: str | list[str] | None, drop_columns: Sequence[str] = ()) -> list[ColumnInfo]:
-    """One `ColumnInfo` per column of `df`, in order; see the module docstring for the rules."""
+def infer_roles(df: pd.DataFrame, target: str | list[str] | None, drop_columns: Sequence[str] = (),
+                max_categories: int = MAX_CATEGORIES) -> list[ColumnInfo]:
+    """One `ColumnInfo` per column of `df`, in order; see the module docstring for the rules.
+
+    `max_categories` is higher when the spec embeds categories (nnbuilder.data_embedding).
+    """
     targets = set(_as_list(target))
     dropped = set(drop_columns)
-    return [_column_info(str(name), df[name], name in targets, name in dropped) for name in df.columns]
+    return [_column_info(str(name), df[name], name in targets, name in dropped, max_categories) for name in df.columns]
 
 
 def _as_list(target) -> list[str]:
@@ -58,18 +62,18 @@ def _as_list(target) -> list[str]:
     return [target] if isinstance(target, str) else list(target)
 
 
-def _column_info(name: str, column: pd.Series, is_target: bool, is_dropped: bool) -> ColumnInfo:
+def _column_info(name: str, column: pd.Series, is_target: bool, is_dropped: bool, max_categories: int) -> ColumnInfo:
     present = column.dropna()
     try:
         unique = int(present.nunique())
     except TypeError:  # unhashable cells (lists, dicts): compare their text
         present = present.astype(str)
         unique = int(present.nunique())
-    role, reason, fmt = _role(name, column, present, unique, is_target, is_dropped)
+    role, reason, fmt = _role(name, column, present, unique, is_target, is_dropped, max_categories)
     return ColumnInfo(name, str(column.dtype), int(len(column) - len(present)), unique, role, reason, fmt)
 
 
-def _role(name, column, present, unique, is_target, is_dropped):
+def _role(name, column, present, unique, is_target, is_dropped, max_categories):
     if is_target:
         return "target", "the column to predict", None
     if is_dropped:
@@ -86,7 +90,7 @@ def _role(name, column, present, unique, is_target, is_dropped):
         return "datetime", f"dates ({_DATE_USE})", None
     if pd.api.types.is_timedelta64_dtype(column) or pd.api.types.is_complex_dtype(column):
         return "excluded", f"unsupported type ({column.dtype})", None
-    return _text_role(name, present.astype(str).str.strip(), unique)
+    return _text_role(name, present.astype(str).str.strip(), unique, max_categories)
 
 
 def _numeric_role(name: str, values: np.ndarray, unique: int):
@@ -100,7 +104,7 @@ def _numeric_role(name: str, values: np.ndarray, unique: int):
     return "numeric", f"{kind} ({unique} distinct values)", None
 
 
-def _text_role(name: str, text: pd.Series, unique: int):
+def _text_role(name: str, text: pd.Series, unique: int, max_categories: int):
     lowered = set(text.str.lower().unique()) if unique <= 8 else set()  # Yes/yes/YES are one value
     if len(lowered) == 2 and any(lowered <= pair for pair in BOOLEAN_PAIRS):
         return "boolean", f"yes/no values ({', '.join(sorted(lowered))})", None
@@ -126,9 +130,10 @@ def _text_role(name: str, text: pd.Series, unique: int):
         return "excluded", _identifier(unique, n), None
     if mean_length > FREE_TEXT_LENGTH:
         return "excluded", f"free text: long values (about {mean_length:.0f} characters on average)", None
-    if unique > MAX_CATEGORIES:
-        return "excluded", f"too many categories: {unique} distinct values (at most {MAX_CATEGORIES} are used); " \
-                           "group rare values into 'other' in your data to use it", None
+    if unique > max_categories:
+        return "excluded", f"too many categories: {unique} distinct values (at most {max_categories} are used); " \
+                           "choose embeddings for categorical columns (Data page), or group rare values into " \
+                           "'other' in your data", None
     return "categorical", f"text with {unique} distinct values", None
 
 

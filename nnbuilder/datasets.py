@@ -192,6 +192,24 @@ def _people(seed: int, n_samples: int) -> pd.DataFrame:
                          "income": income.round(0), "sex": sex})
 
 
+def _rentals(seed: int, n_samples: int) -> pd.DataFrame:
+    """Flats to rent in 150 neighbourhoods, each with its own price level: too many categories for one-hot,
+    the case categorical embeddings are for (the rent depends mostly on the neighbourhood and the size)."""
+    rng = np.random.default_rng(seed)
+    places = np.array([f"{a}{b}" for a in ("North", "South", "East", "West", "Old", "New") for b in
+                       ("field", "haven", "bridge", "wood", "gate", "ford", "moor", "dale", "port", "wick", "ham",
+                        "ton", "by", "stead", "worth", "mouth", "ley", "hurst", "brook", "cliff", "cross", "well",
+                        "side", "view", "park")], dtype=object)  # 150 names
+    level = rng.lognormal(0, 0.35, len(places))  # each neighbourhood's price per m² relative to the city's
+    where = rng.integers(0, len(places), n_samples)
+    size = np.clip(rng.normal(70, 22, n_samples), 18, 200)
+    rooms = np.clip(np.round(size / 25 + rng.normal(0, 0.6, n_samples)), 1, 8)
+    floor = rng.integers(0, 12, n_samples)
+    rent = 14 * size * level[where] * (1 + 0.01 * floor) + 40 * rooms + rng.normal(0, 60, n_samples)
+    return pd.DataFrame({"neighbourhood": places[where], "size_m2": size.round(0), "rooms": rooms.astype(np.int64),
+                         "floor": floor, "rent": rent.round(0)})
+
+
 DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
     DatasetInfo("iris", "150 iris flowers: 4 measurements -> species (3 classes)", "species", "multiclass", _iris),
     DatasetInfo("wine", "178 wines: 13 chemical measurements -> cultivar (3 classes)", "cultivar", "multiclass", _wine),
@@ -220,6 +238,9 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
     DatasetInfo("people", "adults with correlated age, height, weight and income and their sex: for the GAN "
                 "task's synthetic rows (option n_samples)", "income", "regression", _people,
                 {"seed": 0, "n_samples": 1000}),
+    DatasetInfo("rentals", "flats to rent: neighbourhood (150 of them), size, rooms, floor -> monthly rent; "
+                "choose embeddings for categorical columns to use the neighbourhood (option n_samples)", "rent",
+                "regression", _rentals, {"seed": 0, "n_samples": 3000}),
     DatasetInfo("customers", "400 customers in a deliberately messy CSV (ids, gaps, dates, notes) -> churned yes/no",
                 "churned", "binary", _customers),
 ]}

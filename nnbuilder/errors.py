@@ -38,3 +38,7 @@ class TrainingError(NNBuilderError):
 
 class BundleError(NNBuilderError):
     """A saved model bundle is missing, damaged or not one of ours."""
+
+
+class ExportError(NNBuilderError):
+    """A model cannot be exported in the asked format (or the export failed its own check)."""

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .errors import SpecError
 from .layers import LAYERS
+from .layers.residual import ResidualSpec
 from .optim import OPTIMIZERS, SCHEDULES
 from .spec_errors import describe_errors, did_you_mean
 from .spec_inputs import (  # noqa: F401  (re-exported: the input kinds are part of the spec)
@@ -129,6 +130,8 @@ def _one_of(value: str, choices) -> str:
 
 
 LayerSpec = Annotated[Union[tuple(t.spec for t in LAYERS.values())], Field(discriminator="type")]
+# A residual block holds layers of any type (itself included), so its model completes once the union exists.
+ResidualSpec.model_rebuild(_types_namespace={"AnyLayerSpec": LayerSpec})
 
 
 class AutoencoderSpec(_Strict):

@@ -77,6 +77,10 @@ def _describe(err: dict[str, Any], root: type[BaseModel]) -> str:
         return f"{path} must be a number; got {got!r}"
     if kind.startswith("string_"):
         return f"{path} must be text; got {got!r}"
+    if kind == "too_short":
+        least = ctx.get("min_length", 1)
+        fix = ": add a layer to it, or delete the block" if path.endswith("layers") else ""
+        return f"{path} must hold at least {least} item{'s' if least != 1 else ''}; got {len(got or [])}{fix}"
     if kind.startswith("list_"):
         return f"{path} must be a list; got {got!r}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):

@@ -21,6 +21,23 @@ class TabularInputSpec(StrictSpec):
     """Rows of columns. Other input kinds join this union by `kind`."""
 
     kind: Literal["tabular"] = Field("tabular", description="How each row becomes the network's input.")
+    categorical: Literal["one_hot", "embedding"] = Field(
+        "one_hot",
+        description="How text categories reach the network. one_hot: one 0/1 input per category (simple; fine for a "
+        "few categories). embedding: columns with many categories (a city, a product code) get a small learned vector "
+        "per category instead, so a column with thousands of values stays usable and similar categories can end up "
+        "close together.",
+    )
+    embedding_min_levels: int = Field(
+        10, ge=2, le=10_000,
+        description="With embedding: a categorical column with at least this many distinct values is embedded; "
+        "columns with fewer stay one-hot.",
+    )
+    embedding_dim: int | None = Field(
+        None, ge=1, le=256,
+        description="With embedding: the length of each category's learned vector. Leave empty for a size that grows "
+        "with the number of categories (about 1.6 × levels^0.56, at most 16).",
+    )
 
 
 class ImageInputSpec(StrictSpec):

@@ -60,7 +60,8 @@ def describe_network(spec: NetworkSpec, prepared: PreparedData):
     """The layer table for this spec on this data (no training)."""
     if prepared.task == "gan":
         return gan_layer_table(spec, prepared)
-    return layer_table(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
+    return layer_table(spec, prepared.input_shape, prepared.task, prepared.n_outputs,
+                       embeddings=prepared.embedding_levels)
 
 
 def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto",
@@ -72,7 +73,8 @@ def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto"
         fit, metrics, layout = fit_gan(spec, prepared, device=device, observers=observers, cancel=cancel, real=df)
         return TrainedModel(spec, prepared, fit, metrics, {}, list(prepared.warnings), gan_layout=layout)
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
-    model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs)
+    model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs,
+                        embeddings=prepared.embedding_levels)
     trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel)
     fit = trainer.fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val)
     if prepared.task == "autoencoder":  # scores against the training rows' threshold, latent space for charts

@@ -5,7 +5,8 @@ import streamlit as st
 
 from nnbuilder.data import detect_task, infer_roles, read_csv
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec
+from nnbuilder.data_embedding import max_categories
+from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec, TabularInputSpec
 from nnbuilder.tasks import task_label
 from ui import charts, engine, state
 from ui.page import header, next_step, show_error, show_warnings
@@ -29,6 +30,25 @@ def _column_choice(label: str, columns: list[str], current, key: str, help: str,
     chosen = container.selectbox(label, options, index=options.index(current) if current in options else 0,
                                  key=key, help=help)
     return None if chosen == NO_COLUMN else chosen
+
+
+def _category_settings(settings: dict, rev: int) -> None:
+    """One-hot or embeddings for text categories (TabularInputSpec); the embedding sizes only when embedding."""
+    labels = {"one_hot": "One-hot (a 0/1 input per category)", "embedding": "Embeddings (a learned vector per category)"}
+    settings["categorical"] = field_widget(TabularInputSpec, "categorical", settings.get("categorical", "one_hot"),
+                                           key=f"tab_categorical_{rev}", format_func=lambda v: labels.get(v, v),
+                                           label="Categorical columns")
+    if settings["categorical"] != "embedding":
+        for name in ("embedding_min_levels", "embedding_dim"):
+            settings.pop(name, None)
+        return
+    for name, column in zip(("embedding_min_levels", "embedding_dim"), st.columns(2)):
+        value = field_widget(TabularInputSpec, name, settings.get(name, TabularInputSpec.model_fields[name].default),
+                             key=f"tab_{name}_{rev}", container=column)
+        if value is None:
+            settings.pop(name, None)
+        else:
+            settings[name] = value
 
 
 def _sequence_settings(settings: dict, df: pd.DataFrame, target, rev: int) -> None:
@@ -198,6 +218,8 @@ if kind != image_input.get("kind"):
             image_input["time_column"] = dates[0]
 if kind == "sequence":
     _sequence_settings(image_input, df, target, rev)
+elif kind == "tabular":
+    _category_settings(image_input, rev)
 elif kind == "image":
     st.caption("Pixel columns are read channel by channel, each row by row (pixel0 is the top-left corner). "
                "Leave a box empty to let the app work it out from the number of pixel columns.")
@@ -211,7 +233,7 @@ elif kind == "image":
 st.subheader("Columns")
 st.caption("How the network will see each column. Change the role of a column by leaving it out above.")
 try:
-    roles = infer_roles(df, target, data["drop_columns"])
+    roles = infer_roles(df, target, data["drop_columns"], max_categories(engine.data_settings_spec(spec).input))
     if kind in ("image", "sequence"):  # every pixel (or chosen step) is an input, whatever its values
         roles = engine.prepared_for(engine.data_settings_spec(spec)).columns
     st.dataframe(pd.DataFrame([{"column": c.name, "type": c.dtype, "missing": c.missing, "distinct values": c.unique,

@@ -1,6 +1,6 @@
 """Data page: built-in datasets, CSV upload (messy and broken), target, task, columns and split."""
 
-from test_app_support import by_label, open_app, run_ok, texts
+from test_app_support import by_label, goto, open_app, run_ok, texts
 
 from ui import state
 
@@ -96,3 +96,19 @@ def test_split_slider_keeps_the_sum_at_one():
     split = at.session_state[state.SPEC]["data"]["split"]
     assert (split["train"], split["val"], split["test"]) == (0.6, 0.2, 0.2)
     assert abs(sum(split.values()) - 1) < 1e-9
+
+
+def test_embeddings_keep_a_many_category_column_and_show_in_the_layer_table():
+    at = open_app()
+    by_label(at.selectbox, "Built-in dataset").select("rentals")
+    run_ok(at)
+    roles = at.dataframe[-1].value.set_index("column")["role"]
+    assert roles["neighbourhood"] == "excluded"  # 150 categories: too many for one-hot
+    by_label(at.selectbox, "Categorical columns").select("embedding")
+    run_ok(at)
+    assert at.session_state[state.SPEC]["input"] == {"kind": "tabular", "categorical": "embedding",
+                                                     "embedding_min_levels": 10}
+    assert at.dataframe[-1].value.set_index("column")["role"]["neighbourhood"] == "categorical"
+    goto(at, "Build")
+    table = next(df.value for df in at.dataframe if "output shape" in " ".join(map(str, df.value.columns)).lower())
+    assert "Embeddings" in list(table.iloc[:, 0])

@@ -45,8 +45,9 @@ ORACLES = {
 }
 
 
-# Sequence layers have their own oracles (several settings each) in test_layers_sequence.py.
-ORACLES_ELSEWHERE = {"rnn", "lstm", "gru", "transformer_encoder"}
+# Sequence layers have their own oracles (several settings each) in test_layers_sequence.py, the residual
+# block (one per kind of skip path) in test_layers_residual.py.
+ORACLES_ELSEWHERE = {"rnn", "lstm", "gru", "transformer_encoder", "residual"}
 
 
 def test_every_registered_layer_has_an_oracle():

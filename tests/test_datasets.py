@@ -14,7 +14,7 @@ from nnbuilder.spec import DataSpec
 SHAPES = {
     "iris": (150, 5), "wine": (178, 14), "breast_cancer": (569, 31), "digits": (1797, 65), "diabetes": (442, 11),
     "moons": (500, 3), "circles": (500, 3), "spiral": (500, 3), "xor": (500, 3), "blobs": (500, 3),
-    "sales": (1096, 4), "transactions": (1500, 6), "people": (1000, 5), "customers": (400, 11),
+    "sales": (1096, 4), "transactions": (1500, 6), "people": (1000, 5), "rentals": (3000, 5), "customers": (400, 11),
 }
 GENERATED = ["moons", "circles", "spiral", "xor", "blobs"]
 

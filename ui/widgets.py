@@ -212,4 +212,11 @@ def _as_number(value, cast, default):
 
 
 def editable_fields(model: type[BaseModel], skip: tuple[str, ...] = ("type", "kind")) -> list[str]:
-    return [name for name in model.model_fields if name not in skip]
+    """The fields that get one widget each; a nested stack of layers (a residual block's) is edited as a stack."""
+    return [name for name in model.model_fields if name not in skip and name not in nested_stacks(model)]
+
+
+def nested_stacks(model: type[BaseModel]) -> list[str]:
+    """Fields that hold a list of layers (e.g. a residual block's `layers`): the Build page nests a stack editor."""
+    return [name for name, field in model.model_fields.items()
+            if ((field.json_schema_extra or {}).get("ui") or {}).get("stack")]

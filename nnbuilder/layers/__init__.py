@@ -4,7 +4,8 @@ from . import core  # noqa: F401  (registers dense, dropout, batchnorm, layernor
 from . import conv  # noqa: F401  (registers conv1d/2d, pooling, global_avg_pool, flatten)
 from . import recurrent  # noqa: F401  (registers rnn, lstm, gru)
 from . import attention  # noqa: F401  (registers transformer_encoder)
+from . import residual  # noqa: F401  (registers residual; its inner layers are any of the above)
 from .activations import ACTIVATIONS, make_activation
-from .registry import LAYERS, LayerSpecBase, LayerType, Shape, register_layer
+from .registry import LAYERS, BlockShapeError, LayerSpecBase, LayerType, Shape, register_layer
 
-__all__ = ["ACTIVATIONS", "LAYERS", "LayerSpecBase", "LayerType", "Shape", "make_activation", "register_layer"]
+__all__ = ["ACTIVATIONS", "LAYERS", "BlockShapeError", "LayerSpecBase", "LayerType", "Shape", "make_activation", "register_layer"]

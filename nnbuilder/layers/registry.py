@@ -31,6 +31,15 @@ class LayerType:
     summary: str  # one plain sentence: what the layer does, for learners
     output_shape: Callable[[LayerSpecBase, Shape], Shape]
     build: Callable[[LayerSpecBase, Shape], nn.Module]
+    detail: Callable[[LayerSpecBase], str] | None = None  # the layer table's words; None = its fields listed
+
+
+class BlockShapeError(ValueError):
+    """A layer inside a block (e.g. a residual block) does not fit: `path` is relative to the block."""
+
+    def __init__(self, path: str, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}")
 
 
 LAYERS: dict[str, LayerType] = {}
