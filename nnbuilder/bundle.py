@@ -9,6 +9,7 @@ Layout of a bundle:
                              classes, target scaling, shapes
     history.json             one dict per epoch
     metrics.json             metrics per split, chart details, warnings, timing
+    model_card.md            what the model is, how it was made and where it stops (nnbuilder.model_card)
     manifest.json            sha256 of every file above; anything else in the folder is refused
 Writes go to a temporary folder that is renamed into place, so a crash never leaves half a bundle.
 """
@@ -22,6 +23,7 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +39,13 @@ from .data import ImagePreprocessing, Preprocessing, SequencePreprocessing
 from .errors import BundleError, NNBuilderError
 from .evaluate import model_outputs
 from .gan import build_generator, decode_rows, generate_encoded
+from .model_card import model_card
 from .spec import NetworkSpec, parse_spec, spec_to_json
 from .tasks import TASK_KINDS
+from .workflow import describe_network
 
-FILES = ("spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json")
+FILES = ("spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json",
+         "model_card.md")
 # An image or sequence model's preprocessing is plain JSON in meta.json: it has no fitted scikit-learn object.
 IMAGE_FILES = tuple(name for name in FILES if name != "preprocessing.skops")
 # The only non-sklearn types the preprocessing file may name; skops refuses anything else.
@@ -55,6 +60,7 @@ class Bundle:
     meta: dict
     history: list[dict]
     metrics: dict
+    card: str = ""  # model_card.md
 
     @property
     def task(self) -> str:
@@ -153,6 +159,7 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
         (folder / "preprocessing.skops").write_bytes(sio.dumps(prepared.preprocessor))
     meta = {
         "nnbuilder_version": __version__,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "torch_version": torch.__version__,
         "task": prepared.task,
         "target": list(prepared.target),
@@ -175,9 +182,11 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
         meta["gan_layout"] = trained.gan_layout
     _write_json(folder / "meta.json", meta)
     _write_json(folder / "history.json", trained.fit.history)
-    _write_json(folder / "metrics.json", {
-        "metrics": trained.metrics, "details": trained.details, "summary": trained.summary(),
-    })
+    metrics = {"metrics": trained.metrics, "details": trained.details, "summary": trained.summary()}
+    _write_json(folder / "metrics.json", metrics)
+    card = model_card(trained.spec, json.loads(json.dumps(meta, default=_plain)), json.loads(json.dumps(
+        metrics, default=_plain)), trained.fit.history, describe_network(trained.spec, prepared))
+    (folder / "model_card.md").write_text(card, encoding="utf-8")
     return IMAGE_FILES if image else FILES
 
 
@@ -203,11 +212,12 @@ def load_bundle(path: str | Path) -> Bundle:
         model.eval()
         history = json.loads((path / "history.json").read_text(encoding="utf-8"))
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        card = (path / "model_card.md").read_text(encoding="utf-8")
     except NNBuilderError as exc:
         raise BundleError(f"model bundle {path} is not usable: {exc}") from None
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise BundleError(f"model bundle {path} is damaged ({exc.__class__.__name__}: {str(exc)[:200]})") from None
-    return Bundle(spec, model, preprocessing, meta, history, metrics)
+    return Bundle(spec, model, preprocessing, meta, history, metrics, card)
 
 
 def bundle_zip_bytes(path: str | Path) -> bytes:

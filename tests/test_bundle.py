@@ -132,5 +132,6 @@ def test_saving_over_an_existing_bundle_replaces_it_whole(churn, tmp_path):
     save_bundle(trained, target)
     save_bundle(trained, target)
     assert sorted(p.name for p in target.iterdir()) == sorted(
-        ["spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json", "manifest.json"])
+        ["spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json",
+         "model_card.md", "manifest.json"])
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no staging folders left behind
