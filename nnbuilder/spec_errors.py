@@ -9,6 +9,7 @@ the field itself, so the messages can never disagree with the spec.
 from __future__ import annotations
 
 import difflib
+import types
 import typing
 from typing import Any
 
@@ -116,9 +117,17 @@ def _locate(loc: tuple, root: type[BaseModel]):
 
 
 def _strip_annotated(tp):
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    return tp
+    """The type inside Annotated[...] and Optional (X | None: an optional section such as `gan`)."""
+    while True:
+        if typing.get_origin(tp) is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(members) == 1 and \
+                len(typing.get_args(tp)) == 2:
+            tp = members[0]
+            continue
+        return tp
 
 
 def _model_of(tp):

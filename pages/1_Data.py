@@ -39,7 +39,7 @@ def _category_settings(settings: dict, rev: int) -> None:
                                            key=f"tab_categorical_{rev}", format_func=lambda v: labels.get(v, v),
                                            label="Categorical columns")
     if settings["categorical"] != "embedding":
-        for name in ("embedding_min_levels", "embedding_dim"):
+        for name in ("categorical", "embedding_min_levels", "embedding_dim"):  # the defaults: keep the spec short
             settings.pop(name, None)
         return
     for name, column in zip(("embedding_min_levels", "embedding_dim"), st.columns(2)):

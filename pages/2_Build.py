@@ -1,4 +1,10 @@
-"""Build: stack hidden layers, see shapes, parameter counts and a diagram as you edit."""
+"""Build: stack hidden layers, see shapes, parameter counts and a diagram as you edit.
+
+Every stack (the hidden layers, an autoencoder's decoder, a GAN's discriminator, a
+residual block's inner layers) is edited by `ui.stack_editor`; this page lays the
+stacks out for the task, validates the spec once, and puts each problem beside the
+layer it names (the rest go above the table).
+"""
 
 import json
 
@@ -7,47 +13,18 @@ import streamlit as st
 
 from nnbuilder.compile import MAX_PARAMETERS
 from nnbuilder.errors import NNBuilderError, SpecError
-from nnbuilder.layers import LAYERS
-from nnbuilder.spec import AutoencoderSpec, parse_spec
+from nnbuilder.spec import AutoencoderSpec, GanSpec, parse_spec
 from nnbuilder.workflow import describe_network
 from ui import charts, engine, stack, state
 from ui.page import header, next_step, show_error
-from ui.widgets import editable_fields, field_widget
+from ui.stack_editor import Slots, show_problems, stack_editor
+from ui.widgets import field_widget
 from ui.session import start as start_session
 
 start_session()  # safe when Streamlit runs this page on its own (a deep link)
 
 IMPORT_PROBLEMS = "import_problems"
-
-
-def _stack(where: str = "layers") -> list[dict]:
-    """The hidden layers ("layers") or an autoencoder's own decoder ("decoder") in the spec dict."""
-    spec = state.spec_dict()
-    if where == "decoder":
-        return (spec.get("autoencoder") or {}).get("decoder", [])
-    return spec.get("layers", [])
-
-
-def _set_layers(layers: list[dict], where: str = "layers") -> None:
-    if where == "decoder":
-        state.spec_dict().setdefault("autoencoder", {})["decoder"] = layers
-    else:
-        state.spec_dict()["layers"] = layers
-    state.bump_rev()  # the editors are re-created from the new stack
-
-
-def _on_add(where: str = "layers") -> None:
-    label = st.session_state.get(f"add_{where}_type" if where != "layers" else "add_layer_type")
-    name = next(n for n, t in LAYERS.items() if t.label == label)
-    _set_layers(stack.add_layer(_stack(where), name), where)
-
-
-def _on_move(index: int, offset: int, where: str = "layers") -> None:
-    _set_layers(stack.move_layer(_stack(where), index, offset), where)
-
-
-def _on_delete(index: int, where: str = "layers") -> None:
-    _set_layers(stack.delete_layer(_stack(where), index), where)
+PRESET_APPLIED = "preset_applied"  # the last preset used, for the input-kind hint
 
 
 def _on_mirror_toggle(key: str) -> None:
@@ -55,17 +32,24 @@ def _on_mirror_toggle(key: str) -> None:
     settings = state.spec_dict().setdefault("autoencoder", {})
     settings["mirror_decoder"] = bool(st.session_state.get(key))
     if not settings["mirror_decoder"] and not settings.get("decoder"):
-        settings["decoder"] = stack.mirrored_layers(_stack())
+        settings["decoder"] = stack.mirrored_layers(state.spec_dict().get("layers", []))
     state.bump_rev()
 
 
 def _on_preset() -> None:
+    """The preset's layers; a task preset (autoencoder, GAN) also sets its task and its section (the decoder,
+    the discriminator). The input kind stays the Data page's choice: a hint says when the preset wants another."""
     name = st.session_state.get("preset")
-    if name:
-        _set_layers(stack.preset_layers(name))
-        task = stack.PRESET_TASKS.get(name)
-        if task:  # e.g. the autoencoder preset also chooses its task
-            state.spec_dict().setdefault("data", {})["task"] = task
+    if not name:
+        return
+    spec = state.spec_dict()
+    spec["layers"] = stack.preset_layers(name)
+    st.session_state[PRESET_APPLIED] = name
+    task = stack.PRESET_TASKS.get(name)
+    if task:
+        spec.setdefault("data", {})["task"] = task
+        spec.update(stack.preset_sections(name))
+    state.bump_rev()
 
 
 def _import(text: str) -> None:
@@ -96,34 +80,7 @@ def _on_import_text() -> None:
     _import(st.session_state.get("import_text", ""))
 
 
-def _layer_editor(index: int, layer: dict, count: int, where: str = "layers"):
-    """The layer's title, move/delete buttons and settings; returns a slot for its error messages."""
-    layer_type = LAYERS.get(layer.get("type"))
-    rev = state.rev() if where == "layers" else f"{state.rev()}_{where}"
-    with st.container(border=True):
-        title, up, down, delete = st.columns([6, 1, 1, 1], vertical_alignment="center")
-        title.markdown(f"**{index + 1}. {layer_type.label if layer_type else layer.get('type')}**")
-        up.button("", icon=":material/arrow_upward:", key=f"up_{rev}_{index}", on_click=_on_move,
-                  args=(index, -1, where), disabled=index == 0, help="Move this layer up")
-        down.button("", icon=":material/arrow_downward:", key=f"down_{rev}_{index}", on_click=_on_move,
-                    args=(index, 1, where), disabled=index == count - 1, help="Move this layer down")
-        delete.button("", icon=":material/delete:", key=f"del_{rev}_{index}", on_click=_on_delete,
-                      args=(index, where), help="Delete this layer")
-        if layer_type is not None:
-            st.caption(layer_type.summary)
-            fields = editable_fields(layer_type.spec)
-            if not fields:
-                st.caption("Nothing to set: it adapts to the layer before it.")
-            per_row = 3 if len(fields) > 4 else max(1, len(fields))  # e.g. conv2d's five settings: 3 + 2
-            for start in range(0, len(fields), per_row):
-                for column, name in zip(st.columns(per_row), fields[start:start + per_row]):
-                    default = layer_type.spec.model_fields[name].default
-                    layer[name] = field_widget(layer_type.spec, name, layer.get(name, default),
-                                               key=f"layer_{rev}_{index}_{name}", container=column)
-        return st.container()
-
-
-def _autoencoder_settings(spec_data: dict) -> None:
+def _autoencoder_settings(spec_data: dict) -> Slots:
     """The latent layer, the threshold and the decoder: mirrored, or a stack of its own."""
     st.subheader("Autoencoder")
     st.caption("The layers above are the encoder. It ends in the latent layer; the decoder then rebuilds every input "
@@ -132,22 +89,54 @@ def _autoencoder_settings(spec_data: dict) -> None:
     rev = state.rev()
     latent_col, threshold_col = st.columns(2)
     for name, column in (("latent_dim", latent_col), ("threshold_quantile", threshold_col)):
-        settings[name] = field_widget(AutoencoderSpec, name, settings.get(name, AutoencoderSpec.model_fields[name].default),
-                                      key=f"ae_{name}_{rev}", container=column)
+        default = AutoencoderSpec.model_fields[name].default
+        settings[name] = field_widget(AutoencoderSpec, name, settings.get(name, default), key=f"ae_{name}_{rev}",
+                                      container=column)
     key = f"ae_mirror_{rev}"
     st.toggle("Decoder mirrors the encoder", value=settings.get("mirror_decoder", True), key=key,
               on_change=_on_mirror_toggle, args=(key,), help=AutoencoderSpec.model_fields["mirror_decoder"].description)
     settings["mirror_decoder"] = bool(st.session_state.get(key, settings.get("mirror_decoder", True)))
     spec_data["autoencoder"] = settings
     if settings["mirror_decoder"]:
-        return
+        return {}
     st.markdown("**Decoder layers**")
-    decoder = settings.setdefault("decoder", [])
-    for index, layer in enumerate(decoder):
-        _layer_editor(index, layer, len(decoder), "decoder")
-    type_col, add_col = st.columns([3, 1], vertical_alignment="bottom")
-    type_col.selectbox("Decoder layer type", [t.label for t in LAYERS.values()], key="add_decoder_type")
-    add_col.button("Add decoder layer", on_click=_on_add, args=("decoder",))
+    return stack_editor("autoencoder.decoder")
+
+
+def _gan_settings(spec_data: dict) -> Slots:
+    """The GAN's two networks: the generator (the main stack), its noise, and the discriminator's own stack."""
+    st.subheader("Generator and discriminator")
+    st.caption("Two networks learn against each other: the generator turns random noise into a new row, the "
+               "discriminator tells real rows from generated ones, and each improves by beating the other.")
+    settings = spec_data.get("gan") or GanSpec().model_dump(mode="json")  # the defaults, ready to edit
+    spec_data["gan"] = settings
+    rev = state.rev()
+    noise_col, factor_col = st.columns(2)
+    for name, column, label in (("noise_dim", noise_col, "Noise size"),
+                                ("discriminator_lr_factor", factor_col, "Discriminator LR factor")):
+        default = GanSpec.model_fields[name].default
+        settings[name] = field_widget(GanSpec, name, settings.get(name, default), key=f"gan_{name}_{rev}",
+                                      container=column, label=label)
+    st.markdown("**Generator** (noise → row)")
+    st.caption("Its hidden layers; it ends in one output per encoded column of the table.")
+    slots = stack_editor("layers", name="generator")
+    st.markdown("**Discriminator** (row → real or generated)")
+    st.caption(GanSpec.model_fields["discriminator"].description)
+    if "discriminator" not in settings:  # e.g. an imported `"gan": {"noise_dim": 8}`: show what the engine would use
+        settings["discriminator"] = GanSpec().model_dump(mode="json")["discriminator"]
+    slots.update(stack_editor("gan.discriminator"))
+    return slots
+
+
+def _preset_hint(spec_data: dict) -> None:
+    """Say so when the last preset wants another input kind than the Data page's (e.g. LSTM on a table)."""
+    name = st.session_state.get(PRESET_APPLIED)
+    wanted = stack.PRESET_INPUT_KINDS.get(name, "tabular") if name else None
+    have = (spec_data.get("input") or {}).get("kind", "tabular")
+    if wanted and wanted != have:
+        st.info(f"The {name} preset is made for the {wanted} input (e.g. the built-in "
+                f"{stack.PRESET_DATASETS.get(name)} dataset); this table uses the {have} input: choose it on the "
+                "Data page.", icon=":material/info:")
 
 
 header(2, "Build", "Stack the hidden layers between the input columns and the prediction. Start from a preset, "
@@ -155,61 +144,67 @@ header(2, "Build", "Stack the hidden layers between the input columns and the pr
 
 spec_data = state.spec_dict()
 layers = spec_data.setdefault("layers", [])
+task = (spec_data.get("data") or {}).get("task")
 
 preset_col, apply_col, _ = st.columns([3, 1, 2], vertical_alignment="bottom")
 preset_col.selectbox("Start from a preset", list(stack.PRESETS), key="preset", index=None,
                      placeholder="Choose a preset network",
-                     help="Replaces the hidden layers. A perceptron has none: inputs go straight to the output.")
+                     help="Replaces the hidden layers (a task preset also chooses its task). Each is made for one "
+                     "built-in dataset:\n" + "\n".join(f"- **{name}**: {dataset}"
+                                                       for name, dataset in stack.PRESET_DATASETS.items()))
 apply_col.button("Use preset", on_click=_on_preset)
+_preset_hint(spec_data)
 
 editor, overview = st.columns([5, 6], gap="large")
 with editor:
-    st.subheader("Hidden layers")
-    if not layers:
-        st.caption("No hidden layers: this is a perceptron (linear or logistic regression).")
-    slots = [_layer_editor(i, layer, len(layers)) for i, layer in enumerate(layers)]
-    type_col, add_col = st.columns([3, 1], vertical_alignment="bottom")
-    type_col.selectbox("Layer type", [t.label for t in LAYERS.values()], key="add_layer_type",
-                       help="\n".join(f"- **{t.label}**: {t.summary}" for t in LAYERS.values()))
-    add_col.button("Add layer", on_click=_on_add, type="primary")
-    if spec_data.get("data", {}).get("task") == "autoencoder":
-        _autoencoder_settings(spec_data)
+    if task == "gan":
+        slots = _gan_settings(spec_data)
+    else:
+        st.subheader("Hidden layers")
+        if not layers:
+            st.caption("No hidden layers: this is a perceptron (linear or logistic regression).")
+        slots = stack_editor("layers")
+        if task == "autoencoder":
+            slots.update(_autoencoder_settings(spec_data))
 
-try:  # after the editors wrote this run's values into the spec
+# After the editors wrote this run's values into the spec: validate, then fit the network to the data.
+rows, data_error = None, None
+try:
     parse_spec(spec_data)
     problems: list[str] = []
 except SpecError as exc:
     problems = exc.problems
-by_layer, general = stack.split_problems(problems)
-general += [p for i, found in by_layer.items() if i >= len(slots) for p in found]
-for index, slot in enumerate(slots):
-    for problem in by_layer.get(index, []):
-        slot.error(problem, icon=":material/error:")
+try:
+    prepared = engine.prepared_for(engine.data_settings_spec(spec_data))
+except NNBuilderError as exc:
+    data_error = exc
+if data_error is None and not problems:
+    try:
+        rows = [r.to_dict() for r in describe_network(parse_spec(spec_data), prepared)]  # a GAN: both nets
+    except SpecError as exc:  # layers that do not fit the data: shown at those layers
+        problems = exc.problems
+general = show_problems(slots, problems)
 
 with overview:
     st.subheader("Network")
-    try:
-        data_spec = engine.data_settings_spec(spec_data)
-        prepared = engine.prepared_for(data_spec)
-        if problems:
-            for problem in general:
-                st.error(problem, icon=":material/error:")
-            st.info("Fix the settings marked in red to see the table and the diagram.")
-        else:
-            rows = [r.to_dict() for r in describe_network(parse_spec(spec_data), prepared)]  # a GAN: both nets
-            total = sum(r["parameters"] for r in rows)
-            st.metric("Trainable parameters", f"{total:,}",
-                      help="Weights and biases the network learns. More parameters fit more patterns, need more data.")
-            if total > MAX_PARAMETERS:
-                st.error(f"layers: the network has {total:,} parameters, more than the {MAX_PARAMETERS:,} allowed; "
-                         "use fewer or smaller layers")
-            st.plotly_chart(charts.architecture_figure(rows), key="architecture")
-            table = pd.DataFrame([{"layer": r["name"], "output shape": str(tuple(r["output_shape"])),
-                                   "parameters": r["parameters"], "detail": r["detail"]} for r in rows])
-            st.dataframe(table, hide_index=True, column_config={"detail": st.column_config.TextColumn(width="large")})
-    except NNBuilderError as exc:
-        show_error(exc)
+    if data_error is not None:
+        show_error(data_error)
         st.page_link("pages/1_Data.py", label="Fix the data settings", icon=":material/table_chart:")
+    elif problems:
+        for problem in general:
+            st.error(problem, icon=":material/error:")
+        st.info("Fix the settings marked in red to see the table and the diagram.")
+    elif rows is not None:
+        total = sum(r["parameters"] for r in rows)
+        st.metric("Trainable parameters", f"{total:,}",
+                  help="Weights and biases the network learns. More parameters fit more patterns, need more data.")
+        if total > MAX_PARAMETERS:
+            st.error(f"layers: the network has {total:,} parameters, more than the {MAX_PARAMETERS:,} allowed; "
+                     "use fewer or smaller layers")
+        st.plotly_chart(charts.architecture_figure(rows), key="architecture")
+        table = pd.DataFrame([{"layer": r["name"], "output shape": str(tuple(r["output_shape"])),
+                               "parameters": r["parameters"], "detail": r["detail"]} for r in rows])
+        st.dataframe(table, hide_index=True, column_config={"detail": st.column_config.TextColumn(width="large")})
 
 with st.expander("Import or export the network as JSON"):
     st.caption("The JSON file holds every setting of this app: data, layers and training. "
@@ -226,5 +221,5 @@ with st.expander("Import or export the network as JSON"):
     st.download_button("Download spec JSON", json.dumps(spec_data, indent=2), file_name="network_spec.json",
                        mime="application/json", key="download_spec_build")
 
-if not problems:
+if not problems and data_error is None:
     next_step("Happy with the shape? Choose how it learns and start training.", "pages/3_Train.py", "Train")

@@ -144,3 +144,16 @@ def test_every_field_has_help_text():
         assert layer_type.summary and layer_type.label
         for name, field in layer_type.spec.model_fields.items():
             assert name == "type" or field.description, f"{layer_type.name}.{name} has no description"
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"gan": {"discriminator": [{"type": "dense"}, {"type": "dropout", "rate": 1.5}]}},
+     "gan.discriminator[1].rate must be in [0, 1); got 1.5"),
+    ({"autoencoder": {"decoder": [{"type": "dropout", "rate": 1.5}]}}, "autoencoder.decoder[0].rate must be in [0, 1); got 1.5"),
+    ({"gan": {"discriminator": [{"type": "residual", "layers": [{"type": "dense", "units": -1}]}]}},
+     "gan.discriminator[0].layers[0].units must be in [1, 16384]; got -1"),
+])
+def test_layers_in_optional_sections_are_named_like_the_main_stack(spec, message):
+    with pytest.raises(SpecError) as caught:
+        parse_spec(spec)
+    assert caught.value.problems == [message]

@@ -163,7 +163,7 @@ def architecture_figure(rows: Sequence[dict]) -> go.Figure:
     top = MAX_DRAWN_UNITS / 2 + 0.5
     stagger = len(rows) > 6  # many layers: alternate label heights so neighbours do not overlap
     for x, row, is_neurons, ys in columns:
-        detail = str(row.get("detail", "")).replace(", ", "<br>").replace(" (", "<br>(")
+        detail = str(row.get("detail", "")).replace(", ", "<br>").replace(" (", "<br>(").replace(": ", ":<br>")
         label = f"<b>{row.get('name')}</b><br>{detail}"
         shape = tuple(row.get("output_shape") or ())
         if len(shape) > 1 and row.get("type") != "input":  # images and sequences: their shape says more than a neuron column

@@ -1,75 +1,218 @@
-"""Pure edits of the hidden-layer stack (lists of layer dicts) and of problem lists.
+"""Pure edits of layer stacks (lists of layer dicts), stack paths, presets and problem lists.
 
-The Build page calls these on the spec dict's `layers`; they never validate (the
-engine does) and never touch Streamlit, so they are unit-tested directly.
+A stack is addressed by a dotted path into the spec dict: `layers`,
+`autoencoder.decoder`, `gan.discriminator`, or a block's inner list such as
+`layers.3.layers` (integers index lists). The engine names problems with its own
+paths (`layers[3].layers[0].units ...`); `problem_owner` maps one back to the
+(stack path, index) whose editor shows it. Presets are read from
+assets/presets (index.json lists them; each file is a whole spec the CLI reads
+too), so the stacks live in one place. Nothing here validates (the engine does)
+or touches Streamlit, so it is unit-tested directly.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+import typing
 from collections import defaultdict
+from pathlib import Path
 
 from nnbuilder.compile import mirror
 from nnbuilder.errors import SpecError
 from nnbuilder.layers import LAYERS
 
-PRESETS: dict[str, list[dict]] = {
-    "Perceptron / logistic regression": [],
-    "Small MLP": [
-        {"type": "dense", "units": 16, "activation": "relu"},
-    ],
-    "Deep MLP": [
-        {"type": "dense", "units": 64, "activation": "relu"},
-        {"type": "batchnorm"},
-        {"type": "dense", "units": 64, "activation": "relu"},
-        {"type": "dropout", "rate": 0.1},
-        {"type": "dense", "units": 32, "activation": "relu"},
-        {"type": "dense", "units": 16, "activation": "relu"},
-    ],
-    "Wide MLP": [
-        {"type": "dense", "units": 256, "activation": "relu"},
-        {"type": "dropout", "rate": 0.2},
-    ],
-    # Needs the image input (Data page); the same stack as assets/presets/cnn_digits.json.
-    "CNN (images)": [
-        {"type": "conv2d", "filters": 16, "kernel_size": 3, "stride": 1, "padding": "same", "activation": "relu"},
-        {"type": "maxpool2d", "pool_size": 2},
-        {"type": "conv2d", "filters": 32, "kernel_size": 3, "stride": 1, "padding": "same", "activation": "relu"},
-        {"type": "flatten"},
-        {"type": "dense", "units": 64, "activation": "relu"},
-    ],
-    # Needs the sequence input (Data page); the same stack as assets/presets/lstm_timeseries.json.
-    "LSTM (time series)": [
-        {"type": "lstm", "units": 32, "layers": 1, "bidirectional": False, "return_sequences": False, "dropout": 0.0},
-    ],
-    # The encoder of the autoencoder task (Data page); the same stack as assets/presets/autoencoder_anomalies.json.
-    "Autoencoder (anomalies)": [
-        {"type": "dense", "units": 16, "activation": "tanh"},
-        {"type": "dense", "units": 8, "activation": "tanh"},
-    ],
-    # The generator of the GAN task (Data page); the same stack as assets/presets/gan_synthetic_rows.json.
-    "GAN (synthetic rows)": [
-        {"type": "dense", "units": 64, "activation": "leaky_relu"},
-        {"type": "dense", "units": 64, "activation": "leaky_relu"},
-    ],
-}
+PRESET_DIR = Path(__file__).resolve().parents[1] / "assets" / "presets"
 
+
+def _load_presets() -> list[dict]:
+    """index.json's entries ({name, file, dataset}), each with its spec file read in as `spec`."""
+    entries = json.loads((PRESET_DIR / "index.json").read_text(encoding="utf-8"))
+    return [{**entry, "spec": json.loads((PRESET_DIR / entry["file"]).read_text(encoding="utf-8"))}
+            for entry in entries]
+
+
+PRESET_ENTRIES: list[dict] = _load_presets()
+PRESETS: dict[str, list[dict]] = {e["name"]: e["spec"].get("layers", []) for e in PRESET_ENTRIES}
 # The task a preset is made for (Data page); the others suit any task.
-PRESET_TASKS: dict[str, str] = {"Autoencoder (anomalies)": "autoencoder", "GAN (synthetic rows)": "gan"}
-
+PRESET_TASKS: dict[str, str] = {e["name"]: e["spec"]["data"]["task"] for e in PRESET_ENTRIES
+                                if e["spec"].get("data", {}).get("task", "auto") not in ("auto", None)}
 # The input kind a preset is made for (Data page); the others are for tables.
-PRESET_INPUT_KINDS: dict[str, str] = {"CNN (images)": "image", "LSTM (time series)": "sequence"}
+PRESET_INPUT_KINDS: dict[str, str] = {e["name"]: e["spec"]["input"]["kind"] for e in PRESET_ENTRIES
+                                      if e["spec"].get("input", {}).get("kind", "tabular") != "tabular"}
+# The built-in dataset each preset was made and tested on.
+PRESET_DATASETS: dict[str, str] = {e["name"]: e["dataset"] for e in PRESET_ENTRIES}
+# The task sections a preset brings along with its layers (the GAN's discriminator, the autoencoder's decoder).
+TASK_SECTIONS = ("autoencoder", "gan")
 
-_LAYER_PATH = re.compile(r"^layers\[(\d+)\]")
+STACK_NAMES = {"layers": "", "autoencoder.decoder": "decoder", "gan.discriminator": "discriminator"}
 
 
-def new_layer(layer_type: str) -> dict:
-    """A layer dict with every setting at its spec default."""
+# ---------------------------------------------------------------- paths
+
+def parse_path(path: str) -> list[str | int]:
+    """'layers.3.layers' -> ['layers', 3, 'layers']."""
+    return [int(part) if part.isdigit() else part for part in path.split(".")]
+
+
+def get_stack(spec: dict, path: str) -> list[dict]:
+    """The list of layer dicts at `path`; [] where the path leads nowhere yet (e.g. no `gan` section)."""
+    node = spec
+    for part in parse_path(path):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return []
+        if node is None:
+            return []
+    return node if isinstance(node, list) else []
+
+
+def set_stack(spec: dict, path: str, layers: list[dict]) -> None:
+    """Put `layers` at `path`, creating missing sections (`gan`, `autoencoder`) on the way."""
+    parts = parse_path(path)
+    node = spec
+    for part in parts[:-1]:
+        if isinstance(part, int):
+            node = node[part]
+        else:
+            if not isinstance(node.get(part), dict | list):
+                node[part] = {}
+            node = node[part]
+    node[parts[-1]] = layers
+
+
+def problem_prefix(path: str) -> str:
+    """The engine's spelling of a stack path: 'layers.3.layers' -> 'layers[3].layers'."""
+    return re.sub(r"\.(\d+)", r"[\1]", path)
+
+
+def stack_label(path: str) -> str:
+    """Where a stack sits, for people: '' (the main stack), 'decoder', 'block 3', 'discriminator block 2'."""
+    base = next((name for root, name in STACK_NAMES.items() if path == root or path.startswith(root + ".")), "")
+    numbers = [str(part + 1) for part in parse_path(path) if isinstance(part, int)]
+    if not numbers:
+        return base
+    return f"{base + ' ' if base else ''}block {'.'.join(numbers)}"
+
+
+_SEGMENT = re.compile(r"^([A-Za-z_]\w*)((?:\[\d+\])*)$")
+
+
+def problem_owner(problem: str) -> tuple[str, int] | None:
+    """The (stack path, layer index) a problem is about, or None for a general one.
+
+    Walks the problem's leading dotted path; the innermost `name[i]` that is a layer list wins.
+    The union tag the engine may put after a nested layer (`gan.discriminator[1].dropout.rate`)
+    is skipped, so it lands on layer 1 either way."""
+    head = problem.split(" ", 1)[0].rstrip(":")
+    owner, prefix, after_index = None, [], False
+    for segment in head.split("."):
+        match = _SEGMENT.match(segment)
+        if not match:
+            break
+        name, indexes = match.group(1), [int(i) for i in re.findall(r"\d+", match.group(2))]
+        if after_index and not indexes and name in LAYERS:
+            after_index = False  # the tag of the layer just indexed
+            continue
+        if indexes:
+            owner = (".".join(map(str, [*prefix, name])), indexes[0])
+            prefix += [name, indexes[0]]
+            after_index = True
+        else:
+            prefix.append(name)
+            after_index = False
+    if owner is None or not _is_stack(owner[0]):
+        return None
+    return owner
+
+
+def _is_stack(path: str) -> bool:
+    parts = parse_path(path)
+    if path in STACK_NAMES:
+        return True
+    # A nested block: <stack>.<index>.<field that holds layers>
+    return len(parts) >= 3 and isinstance(parts[-2], int) and _is_stack(".".join(map(str, parts[:-2])))
+
+
+def group_problems(problems: list[str]) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
+    """Problems by the (stack path, index) of the layer they name; the rest are general."""
+    by_layer: dict[tuple[str, int], list[str]] = defaultdict(list)
+    general: list[str] = []
+    for problem in problems:
+        owner = problem_owner(problem)
+        if owner is None:
+            general.append(problem)
+        else:
+            by_layer[owner].append(problem)
+    return dict(by_layer), general
+
+
+def split_problems(problems: list[str], path: str = "layers") -> tuple[dict[int, list[str]], list[str]]:
+    """Problems about the layers of one stack by index; the rest (other stacks too) are general."""
+    grouped, general = group_problems(problems)
+    by_layer = {index: found for (where, index), found in grouped.items() if where == path}
+    general += [p for (where, _), found in grouped.items() if where != path for p in found]
+    return by_layer, general
+
+
+def problems_under(problems: list[str], prefix: str) -> list[str]:
+    """Problems whose dotted path starts with `prefix` (e.g. "training", "data")."""
+    return [p for p in problems if p.startswith(prefix)]
+
+
+# ---------------------------------------------------------------- layers
+
+def nested_fields(layer_type: str) -> list[str]:
+    """The fields of a layer type that hold a stack of their own (a residual block's `layers`)."""
+    registered = LAYERS.get(layer_type)
+    if registered is None:
+        return []
+    out = []
+    for name, info in registered.spec.model_fields.items():
+        if typing.get_origin(info.annotation) is list:
+            (item,) = typing.get_args(info.annotation) or (None,)
+            if item not in (str, int, float, bool, None):  # a list of layers, not of plain values
+                out.append(name)
+    return out
+
+
+def _width(layers: list[dict]) -> tuple[str, int]:
+    """The kind ('dense' or a conv type) and width of the last layer that sets one, to start a block."""
+    for layer in reversed(layers):
+        if layer.get("type") == "dense" and layer.get("units"):
+            return "dense", int(layer["units"])
+        if layer.get("type") in ("conv1d", "conv2d") and layer.get("filters"):
+            return layer["type"], int(layer["filters"])
+    return "dense", 32
+
+
+def _residual_block(before: list[dict]) -> dict:
+    """Two layers as wide as the one before, so the skip adds without a projection."""
+    kind, width = _width(before)
+    if kind == "dense":
+        inner = [{**new_layer("dense"), "units": width, "activation": "relu"},
+                 {**new_layer("dense"), "units": width, "activation": "linear"}]
+    else:
+        inner = [{**new_layer(kind), "filters": width, "padding": "same"} for _ in range(2)]
+    return {"type": "residual", "layers": inner}
+
+
+# Layer types whose new layer is more than the spec defaults: a function of the layers before it.
+STARTERS = {"residual": _residual_block}
+
+
+def new_layer(layer_type: str, before: list[dict] | None = None) -> dict:
+    """A layer dict with every setting at its spec default (or a starter that fits the layers before it)."""
+    if layer_type in STARTERS:
+        return STARTERS[layer_type](before or [])
     return LAYERS[layer_type].spec().model_dump(mode="json")
 
 
-def add_layer(layers: list[dict], layer_type: str) -> list[dict]:
-    return [*layers, new_layer(layer_type)]
+def add_layer(layers: list[dict], layer_type: str, context: list[dict] | None = None) -> list[dict]:
+    """`layers` plus a new layer at the end; `context` is what comes before this stack (for a block's width)."""
+    return [*layers, new_layer(layer_type, [*(context or []), *layers])]
 
 
 def move_layer(layers: list[dict], index: int, offset: int) -> list[dict]:
@@ -87,7 +230,13 @@ def delete_layer(layers: list[dict], index: int) -> list[dict]:
 
 
 def preset_layers(name: str) -> list[dict]:
-    return [dict(layer) for layer in PRESETS[name]]
+    return copy.deepcopy(PRESETS[name])
+
+
+def preset_sections(name: str) -> dict:
+    """The task sections (gan, autoencoder) a preset sets along with its layers; copies."""
+    spec = next(e["spec"] for e in PRESET_ENTRIES if e["name"] == name)
+    return {key: copy.deepcopy(spec[key]) for key in TASK_SECTIONS if spec.get(key) is not None}
 
 
 def mirrored_layers(layers: list[dict]) -> list[dict]:
@@ -118,21 +267,3 @@ def set_dropout(layers: list[dict], rate: float) -> list[dict]:
         if layer.get("type") == "dense":
             out.append({"type": "dropout", "rate": rate})
     return out if len(out) > len(layers) else [{"type": "dropout", "rate": rate}, *out]
-
-
-def split_problems(problems: list[str]) -> tuple[dict[int, list[str]], list[str]]:
-    """Problems naming `layers[i]` go to layer i's editor; the rest are returned as general ones."""
-    by_layer: dict[int, list[str]] = defaultdict(list)
-    general: list[str] = []
-    for problem in problems:
-        match = _LAYER_PATH.match(problem)
-        if match:
-            by_layer[int(match.group(1))].append(problem)
-        else:
-            general.append(problem)
-    return dict(by_layer), general
-
-
-def problems_under(problems: list[str], prefix: str) -> list[str]:
-    """Problems whose dotted path starts with `prefix` (e.g. "training", "data")."""
-    return [p for p in problems if p.startswith(prefix)]
