@@ -16,8 +16,6 @@ Writes go to a temporary folder that is renamed into place, so a crash never lea
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import shutil
 import tempfile
@@ -30,10 +28,13 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from . import __version__
 from .anomaly import latent_codes, reconstruction_errors
+from .bundle_files import (  # noqa: F401  (bundle_zip_bytes is part of this module's API)
+    FILES, IMAGE_FILES, bundle_zip_bytes, plain, sha256, unzip, verify_manifest, write_json)
 from .compile import build_model
 from .data import ImagePreprocessing, Preprocessing, SequencePreprocessing
 from .errors import BundleError, NNBuilderError
@@ -44,10 +45,6 @@ from .spec import NetworkSpec, parse_spec, spec_to_json
 from .tasks import TASK_KINDS
 from .workflow import describe_network
 
-FILES = ("spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json",
-         "model_card.md")
-# An image or sequence model's preprocessing is plain JSON in meta.json: it has no fitted scikit-learn object.
-IMAGE_FILES = tuple(name for name in FILES if name != "preprocessing.skops")
 # The only non-sklearn types the preprocessing file may name; skops refuses anything else.
 TRUSTED_SKOPS_TYPES = ["numpy.dtype"]
 
@@ -133,7 +130,7 @@ def save_bundle(trained, path: str | Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         files = _write_files(trained, staging)
-        _write_json(staging / "manifest.json", {name: _sha256(staging / name) for name in files})
+        write_json(staging / "manifest.json", {name: sha256(staging / name) for name in files})
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -168,24 +165,24 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
         "columns": [c.to_dict() for c in prepared.columns],
         **prepared.preprocessing.state(),  # column roles, or pixel columns + image shape + pixel scale
         "feature_names": list(prepared.feature_names),
-        "classes": _plain(prepared.classes),
-        "target_mean": _plain(prepared.target_mean),
-        "target_std": _plain(prepared.target_std),
+        "classes": plain(prepared.classes),
+        "target_mean": plain(prepared.target_mean),
+        "target_std": plain(prepared.target_std),
         "input_shape": list(prepared.input_shape),
         "n_outputs": prepared.n_outputs,
         "embedding_levels": prepared.embedding_levels,  # table sizes of embedded category columns (codes end X)
     }
     if prepared.task == "autoencoder":  # the score above which predict flags a row, and what the label calls one
         meta["anomaly_threshold"] = trained.metrics["train"].get("threshold")
-        meta["anomaly_class"] = _plain(prepared.anomaly_class)
+        meta["anomaly_class"] = plain(prepared.anomaly_class)
     if prepared.task == "gan":  # weights.safetensors holds the generator; this turns its rows back into columns
         meta["gan_layout"] = trained.gan_layout
-    _write_json(folder / "meta.json", meta)
-    _write_json(folder / "history.json", trained.fit.history)
+    write_json(folder / "meta.json", meta)
+    write_json(folder / "history.json", trained.fit.history)
     metrics = {"metrics": trained.metrics, "details": trained.details, "summary": trained.summary()}
-    _write_json(folder / "metrics.json", metrics)
-    card = model_card(trained.spec, json.loads(json.dumps(meta, default=_plain)), json.loads(json.dumps(
-        metrics, default=_plain)), trained.fit.history, describe_network(trained.spec, prepared))
+    write_json(folder / "metrics.json", metrics)
+    card = model_card(trained.spec, json.loads(json.dumps(meta, default=plain)), json.loads(json.dumps(
+        metrics, default=plain)), trained.fit.history, describe_network(trained.spec, prepared))
     (folder / "model_card.md").write_text(card, encoding="utf-8")
     return IMAGE_FILES if image else FILES
 
@@ -199,68 +196,43 @@ def load_bundle(path: str | Path) -> Bundle:
         if not zipfile.is_zipfile(path):
             raise BundleError(f"{path} is neither a bundle folder nor a bundle zip")
         with tempfile.TemporaryDirectory() as tmp:
-            return load_bundle(_unzip(path, Path(tmp)))
-    files = _verify_manifest(path)
+            return load_bundle(unzip(path, Path(tmp)))
+    files = verify_manifest(path)
     try:
         spec = parse_spec(json.loads((path / "spec.json").read_text(encoding="utf-8")))
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise BundleError("meta.json must hold a JSON object")
         preprocessing = _load_preprocessing(path, meta, files)
         model = (build_generator(spec, meta["gan_layout"]) if meta["task"] == "gan"
                  else build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"],
                                   embeddings=meta.get("embedding_levels", [])))
-        model.load_state_dict(load_file(str(path / "weights.safetensors")))
+        _load_weights(model, path / "weights.safetensors")
         model.eval()
         history = json.loads((path / "history.json").read_text(encoding="utf-8"))
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
         card = (path / "model_card.md").read_text(encoding="utf-8")
     except NNBuilderError as exc:
         raise BundleError(f"model bundle {path} is not usable: {exc}") from None
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise BundleError(f"model bundle {path} is damaged ({exc.__class__.__name__}: {str(exc)[:200]})") from None
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError, zipfile.BadZipFile, SafetensorError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise BundleError(f"model bundle {path} is damaged ({exc.__class__.__name__}: {first})") from None
     return Bundle(spec, model, preprocessing, meta, history, metrics, card)
-
-
-def bundle_zip_bytes(path: str | Path) -> bytes:
-    """The bundle folder as zip bytes, for a download button."""
-    buffer = io.BytesIO()
-    files = _bundle_files(json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8")))
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in (*files, "manifest.json"):
-            archive.write(Path(path) / name, name)
-    return buffer.getvalue()
-
-
-def _bundle_files(manifest: dict) -> tuple[str, ...]:
-    # A tabular model's manifest names its skops file; whether it must have one is checked against meta.json.
-    return FILES if "preprocessing.skops" in manifest else IMAGE_FILES
-
-
-def _verify_manifest(folder: Path) -> tuple[str, ...]:
-    """The bundle's files (manifest.json aside), once every one is present and unaltered."""
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        raise BundleError(f"{folder} is not an nnbuilder bundle: manifest.json is missing")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise BundleError(f"model bundle {folder} has a damaged manifest.json") from None
-    if not isinstance(manifest, dict):
-        raise BundleError(f"model bundle {folder} has a damaged manifest.json")
-    files = _bundle_files(manifest)
-    present = {p.name for p in folder.iterdir()} - {"manifest.json"}
-    extra = sorted(present - set(files))
-    if extra:
-        raise BundleError(f"model bundle {folder} holds unexpected files ({', '.join(extra)}); refusing to load it")
-    for name in files:
-        if name not in present:
-            raise BundleError(f"model bundle {folder} is missing {name}")
-        if manifest.get(name) != _sha256(folder / name):
-            raise BundleError(f"model bundle {folder}: {name} was altered after saving (checksum mismatch); refusing to load it")
-    return files
 
 
 # Input kinds whose preprocessing is plain JSON state in meta.json.
 JSON_PREPROCESSING = {"image": ImagePreprocessing, "sequence": SequencePreprocessing}
+
+
+def _load_weights(model: torch.nn.Module, file: Path) -> None:
+    try:
+        model.load_state_dict(load_file(str(file)))
+    except RuntimeError as exc:  # torch lists every mismatch over many lines: keep the first that says what
+        lines = [line.strip() for line in str(exc).splitlines()]
+        what = next((line for line in lines if line.startswith(("size mismatch", "Missing key", "Unexpected key"))),
+                    lines[0] if lines else "")
+        raise BundleError(f"weights.safetensors does not fit the network spec.json describes ({what[:200]}); the "
+                          "files come from different models") from None
 
 
 def _load_preprocessing(folder: Path, meta: dict, files: tuple[str, ...]):
@@ -281,32 +253,3 @@ def _load_preprocessor(file: Path):
     return sio.loads(data, trusted=untrusted)
 
 
-def _unzip(archive_path: Path, target: Path) -> Path:
-    with zipfile.ZipFile(archive_path) as archive:
-        for member in archive.infolist():
-            name = Path(member.filename)
-            if name.is_absolute() or ".." in name.parts or len(name.parts) != 1:
-                raise BundleError(f"bundle zip {archive_path} holds an unexpected path {member.filename!r}; refusing it")
-        archive.extractall(target)
-    return target
-
-
-def _sha256(file: Path) -> str:
-    return hashlib.sha256(file.read_bytes()).hexdigest()
-
-
-def _write_json(file: Path, data) -> None:
-    file.write_text(json.dumps(data, indent=2, default=_plain), encoding="utf-8")
-
-
-def _plain(value):
-    """numpy values -> JSON-able python values."""
-    if value is None:
-        return None
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value

@@ -1,4 +1,4 @@
-"""The `nnbuilder` command: train, predict, generate, inspect and list datasets, headless, from the same spec as the app.
+"""The `nnbuilder` command: train, predict, generate, export, serve, inspect and list datasets, headless, from the same spec as the app.
 
 Bad input of any kind exits 2 with one `error: ...` line on stderr and no
 traceback. `train` prints progress to stderr and, as the last line of stdout,
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import NNBuilderError
+from .export import EXPORT_FORMATS
 from .tasks import TASK_CHOICES
 
 EXIT_BAD_INPUT = 2
@@ -77,6 +78,27 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0, help="the same seed gives the same rows (default 0)")
     generate.add_argument("--out", help="write the rows to this CSV instead of stdout")
     generate.set_defaults(run=_generate)
+
+    serve = commands.add_parser("serve", help="answer predictions as JSON over HTTP from a saved bundle")
+    serve.add_argument("bundle", metavar="BUNDLE", help="bundle folder or zip written by train")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; there is no "
+                       "authentication, so anything else lets whoever reaches it use the model)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--max-rows", type=int, default=10_000,
+                       help="most rows one request may send (default 10000); more answer 413")
+    serve.set_defaults(run=_serve)
+
+    export = commands.add_parser("export", help="write a saved bundle as ONNX, TorchScript or a PyTorch script")
+    export.add_argument("bundle", metavar="BUNDLE", help="bundle folder or zip written by train")
+    export.add_argument("--format", required=True, choices=list(EXPORT_FORMATS),
+                        help="onnx: raw columns in, predictions out (preprocessing inside); torchscript: the "
+                        "network, preprocessing as JSON inside; python: a standalone training script")
+    export.add_argument("--out", help="file to write (default: the bundle's name with the format's ending)")
+    export.add_argument("--check-data", metavar="CSV",
+                        help="rows to check the exported file against the bundle on (e.g. your test rows); "
+                        "the ONNX export also checks rows it makes up from the preprocessing")
+    export.set_defaults(run=_export)
 
     inspect = commands.add_parser("inspect", help="show layers, output shapes and parameter counts without training")
     inspect.add_argument("--spec", help="network spec JSON (default network if left out)")
@@ -167,6 +189,29 @@ def _generate(args) -> int:
         print(json.dumps({"rows": len(rows), "out": args.out}))
     else:
         rows.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _serve(args) -> int:
+    from .serve import serve
+
+    if not 1 <= args.port <= 65535:
+        return _fail(f"--port must be from 1 to 65535; got {args.port}")
+    if args.max_rows < 1:
+        return _fail(f"--max-rows must be at least 1; got {args.max_rows}")
+    serve(args.bundle, host=args.host, port=args.port, max_rows=args.max_rows)  # until Ctrl-C
+    return 0
+
+
+def _export(args) -> int:
+    from .bundle import load_bundle
+    from .export import export_bundle
+
+    bundle = load_bundle(args.bundle)
+    out = Path(args.out) if args.out else Path(Path(args.bundle).stem + EXPORT_FORMATS[args.format].suffix)
+    check_rows = _read_table(args.check_data)[0] if args.check_data else None
+    written = export_bundle(bundle, args.format, out, check_rows=check_rows)
+    print(f"wrote {written} ({written.stat().st_size / 1024:,.0f} KB, {args.format})", file=sys.stderr)
     return 0
 
 
