@@ -26,10 +26,10 @@ from .data_roles import parse_dates
 from .errors import DataError
 
 DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
-_ACCESSORS = {"dayofweek": "day_of_week"}  # part name -> pandas .dt attribute
+DATE_ACCESSORS = {"dayofweek": "day_of_week"}  # part name -> pandas .dt attribute
 MISSING = "missing"  # the category a missing text value becomes
 # yes/no columns may arrive as True/False, Yes/No, y/n or t/f: all mean the same.
-_BOOLEAN_WORDS = {"yes": "true", "y": "true", "t": "true", "1": "true", "1.0": "true",
+BOOLEAN_WORDS = {"yes": "true", "y": "true", "t": "true", "1": "true", "1.0": "true",
                   "no": "false", "n": "false", "f": "false", "0": "false", "0.0": "false"}
 
 
@@ -52,7 +52,7 @@ def build_frame(df: pd.DataFrame, columns: dict[str, ColumnInfo], feature_column
             dates = parse_dates(values, info.date_format)
             for part in DATE_PARTS:
                 key = part_name(name, part, feature_columns)
-                parts[key] = getattr(dates.dt, _ACCESSORS.get(part, part)).to_numpy(dtype=np.float64, na_value=np.nan)
+                parts[key] = getattr(dates.dt, DATE_ACCESSORS.get(part, part)).to_numpy(dtype=np.float64, na_value=np.nan)
                 numeric.append(key)
         else:  # boolean and categorical both become one-hot text
             parts[name] = _text(values, boolean=info.role == "boolean")
@@ -85,7 +85,7 @@ def _text(values: pd.Series, boolean: bool) -> np.ndarray:
     text = values.astype(str).str.strip()
     present = (values.notna() & (text != "")).to_numpy()  # a blank cell is a missing one
     if boolean:
-        text = text.str.lower().replace(_BOOLEAN_WORDS)
+        text = text.str.lower().replace(BOOLEAN_WORDS)
     return np.where(present, text.to_numpy(dtype=object), np.nan)
 
 

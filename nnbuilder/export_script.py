@@ -21,7 +21,7 @@ from pathlib import Path
 from string import Template
 
 from . import __version__
-from .data_features import _BOOLEAN_WORDS, DATE_PARTS, _ACCESSORS, part_name
+from .data_features import BOOLEAN_WORDS, DATE_PARTS, DATE_ACCESSORS, part_name
 from .errors import ExportError
 from .export_script_data import CLASS_TARGET, FEATURES, NUMBER_TARGET, PREPARE, READ, SPLIT
 from .export_script_layers import network_source
@@ -81,7 +81,8 @@ def script_source(bundle, filename: str = "train_model.py") -> str:
         Template(features).substitute(N_FEATURES=len(meta["feature_names"])),
         PREPARE,
         "# ---- 5. The network ---------------------------------------------------------------------------\n\n",
-        network_source(spec, tuple(meta["input_shape"]), task, meta["n_outputs"]), "\n\n",
+        network_source(spec, tuple(meta["input_shape"]), task, meta["n_outputs"], meta.get("embedding_levels") or []),
+        "\n\n",
         _training(spec, task),
         CLASS_EVALUATE if classification else NUMBER_EVALUATE,
         MAIN,
@@ -167,23 +168,26 @@ def _tabular_settings(preprocessing) -> list[str]:
     roles = {c.name: c.role for c in preprocessing.columns}
     formats = {c.name: c.date_format for c in preprocessing.columns}
     columns = list(preprocessing.feature_columns)
-    numeric, categorical = [], []
+    numeric, categorical, embedded = [], [], []
     for name, _, used in preprocessing.preprocessor.transformers_:
         if name == "numeric":
             numeric = list(used)
         elif name == "categorical":
             categorical = list(used)
+        elif name == "embedded":
+            embedded = list(used)
         elif name != "remainder":  # e.g. an embedding branch this exporter does not know yet
             raise ExportError(f"the script export cannot rebuild the preprocessing step '{name}' yet; "
                               "export with --format onnx or torchscript instead")
-    dates = {c: {_ACCESSORS.get(p, p): part_name(c, p, columns) for p in DATE_PARTS}
+    dates = {c: {DATE_ACCESSORS.get(p, p): part_name(c, p, columns) for p in DATE_PARTS}
              for c in columns if roles[c] == "datetime"}
     return [_constant("ROLES", {c: roles[c] for c in columns}, "what the app decided each input column is"),
             _constant("DATE_FORMATS", {c: formats[c] for c in dates}, "how text dates are written (None: guess)"),
             _constant("DATE_PARTS", dates, "the numbers taken from each date column"),
             _constant("NUMERIC_FEATURES", numeric, "scaled numbers; an hour part that was always 0 is left out"),
             _constant("CATEGORY_FEATURES", categorical, "one-hot encoded text"),
-            _constant("BOOLEAN_WORDS", dict(_BOOLEAN_WORDS), "yes/no spellings, all read as 'true'/'false'")]
+            _constant("EMBEDDED_FEATURES", embedded, "many-category text: one code each, embedded by Net"),
+            _constant("BOOLEAN_WORDS", dict(BOOLEAN_WORDS), "yes/no spellings, all read as 'true'/'false'")]
 
 
 def _training(spec, task: str) -> str:

@@ -138,7 +138,7 @@ def text(values, boolean):
 
 
 def build_frame(df):
-    """The table the ColumnTransformer reads: NUMERIC_FEATURES then CATEGORY_FEATURES."""
+    """The table the ColumnTransformer reads: NUMERIC_FEATURES, CATEGORY_FEATURES, then EMBEDDED_FEATURES."""
     parts = {}
     for name, role in ROLES.items():
         if role == "numeric":
@@ -149,7 +149,7 @@ def build_frame(df):
                 parts[key] = getattr(when.dt, accessor).to_numpy(dtype=np.float64, na_value=np.nan)
         else:  # categorical and boolean: one-hot encoded text
             parts[name] = text(df[name], boolean=role == "boolean")
-    return pd.DataFrame(parts, index=df.index)[NUMERIC_FEATURES + CATEGORY_FEATURES]
+    return pd.DataFrame(parts, index=df.index)[NUMERIC_FEATURES + CATEGORY_FEATURES + EMBEDDED_FEATURES]
 
 
 def make_preprocessor():
@@ -165,6 +165,12 @@ def make_preprocessor():
             ("impute", SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)),
             ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]), CATEGORY_FEATURES))
+    if EMBEDDED_FEATURES:  # many categories: one integer code per row (unseen: -1), looked up by the network
+        steps.append(("embedded", Pipeline([
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)),
+            ("ordinal", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                       dtype=np.float32)),
+        ]), EMBEDDED_FEATURES))
     return ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0)
 
 
@@ -237,6 +243,6 @@ def prepare_data(df):
 FEATURES = {
     "tabular": (TABULAR, "import warnings\n", "from sklearn.compose import ColumnTransformer\n"
                 "from sklearn.impute import SimpleImputer\nfrom sklearn.pipeline import Pipeline\n"
-                "from sklearn.preprocessing import OneHotEncoder, StandardScaler\n"),
+                "from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler\n"),
     "image": (IMAGE, "", ""),
 }

@@ -18,8 +18,10 @@ from typing import Callable
 
 from .compile import output_shapes
 from .errors import ExportError
-from .layers import ACTIVATIONS
+from .export_script_transformer import HELPERS
 from .layers.conv import _same_padding
+from .layers.embedding import embedding_dims
+from .layers.residual import block_shapes, skip_kind
 from .tasks import TASK_KINDS
 
 # Activation name -> the functional call a module of that name runs (same defaults as the modules).
@@ -175,6 +177,44 @@ def _transformer(layer, name, shape, out) -> Code:
                 [f"x = self.{name}(x)  # {shape_text(out)}"], ("transformer",))
 
 
+def _projection(kind: str, inp, out) -> str | None:
+    """The skip path's module as code (nnbuilder.layers.residual builds the same), None for the identity."""
+    if kind == "linear":
+        return f"nn.Linear({inp[0]}, {out[0]}, bias=False)"
+    if kind == "flatten":
+        return f"nn.Linear({math.prod(inp)}, {out[0]}, bias=False)"
+    if kind == "features":  # a Linear on (batch, T, F) maps the features of every step
+        return f"nn.Linear({inp[-1]}, {out[-1]}, bias=False)"
+    if kind == "conv":
+        return f"nn.Conv2d({inp[0]}, {out[0]}, kernel_size=1, stride={inp[1] // out[1]}, bias=False)"
+    return None
+
+
+def _residual(layer, name, shape, out) -> Code:
+    """The block's layers inline, then the input added back (through a projection when the shape changed).
+
+    Created in nnbuilder's order (the block's layers, then the skip projection) so weights line up."""
+    code = Code([f"# {name} (residual): its layers, then a skip connection around them"],
+                [f"{name}_input = x  # {name} (residual) starts: keep its input"])
+    inner_shape = tuple(shape)
+    for index, (inner, inner_out) in enumerate(zip(layer.layers, block_shapes(layer, shape)), start=1):
+        part = _emit(inner, f"{name}_{PREFIXES.get(inner.type, inner.type)}{index}", inner_shape, inner_out,
+                     f"{name}.layers[{index - 1}]")
+        code.init += part.init
+        code.forward += part.forward
+        code.helpers += tuple(h for h in part.helpers if h not in code.helpers)
+        inner_shape = tuple(inner_out)
+    kind, inp = skip_kind(tuple(shape), tuple(out)), tuple(shape)
+    projection = _projection(kind, inp, tuple(out))
+    if projection is None:
+        code.forward.append(f"x = x + {name}_input  # {shape_text(out)}: add the input back")
+        return code
+    code.init.append(f"self.{name}_skip = {projection}  # skip path")
+    flat = ".flatten(1)" if kind == "flatten" else ""
+    code.forward.append(f"x = x + self.{name}_skip({name}_input{flat})  # {shape_text(out)}: add the projected input")
+    return code
+
+
 EMITTERS: dict[str, Callable[..., Code]] = {
     "dense": _dense, "dropout": _dropout, "batchnorm": _batchnorm, "layernorm": _layernorm,
     "activation": _activation, "conv2d": _conv2d, "conv1d": _conv1d,
@@ -182,24 +222,46 @@ EMITTERS: dict[str, Callable[..., Code]] = {
     "maxpool1d": _pool("MaxPool1d"), "avgpool1d": _pool("AvgPool1d"),
     "global_avg_pool": _global_avg_pool, "flatten": _flatten,
     "rnn": _recurrent("RNN"), "lstm": _recurrent("LSTM"), "gru": _recurrent("GRU"),
-    "transformer_encoder": _transformer,
+    "transformer_encoder": _transformer, "residual": _residual,
 }
-PREFIXES = {"dense": "hidden", "batchnorm": "norm", "layernorm": "norm", "transformer_encoder": "encoder",
+PREFIXES = {"residual": "block", "dense": "hidden", "batchnorm": "norm", "layernorm": "norm", "transformer_encoder": "encoder",
             "conv2d": "conv", "conv1d": "conv",
             "maxpool2d": "pool", "avgpool2d": "pool", "maxpool1d": "pool", "avgpool1d": "pool"}
 
 
-def network_source(spec, input_shape, task: str, n_outputs: int) -> str:
+def _emit(layer, name, shape, out, path) -> Code:
+    if layer.type not in EMITTERS:
+        raise ExportError(f"{path} ({layer.type}): the script export has no code for this layer "
+                          "type yet; export with --format torchscript or onnx instead")
+    return EMITTERS[layer.type](layer, name, shape, out)
+
+
+def _embeddings(spec, input_shape, levels) -> Code:
+    """The lookup tables of embedded category columns: their codes are the last columns of x."""
+    dims = embedding_dims(levels, getattr(spec.input, "embedding_dim", None))
+    plain = input_shape[0] - len(levels)
+    width = plain + sum(dims)
+    tables = ", ".join(f"nn.Embedding({n}, {d})" for n, d in zip(levels, dims))
+    return Code([f"# one table per EMBEDDED_FEATURES column: a row per category (+ row 0 for unseen), {dims} long",
+                 f"self.embeddings = nn.ModuleList([{tables}])"],
+                [f"codes = x[:, {plain}:].round().long() + 1  # (batch, {len(levels)}): -1 (unseen category) -> row 0",
+                 "vectors = [table(codes[:, i]) for i, table in enumerate(self.embeddings)]",
+                 f"x = torch.cat([x[:, :{plain}], *vectors], dim=1)  # (batch, {width}): numbers, one-hot, vectors"])
+
+
+def network_source(spec, input_shape, task: str, n_outputs: int, embeddings=()) -> str:
     """The `Net` class (and any helper class it needs) as Python source."""
-    shapes = output_shapes(spec, tuple(input_shape), task)
+    shapes = output_shapes(spec, tuple(input_shape), task, embeddings)
     init, forward, helpers = [], [f"# x: {shape_text(input_shape)}"], []
     shape = tuple(input_shape)
+    if embeddings:
+        front = _embeddings(spec, shape, list(embeddings))
+        init, forward = front.init, forward + front.forward
+        shape = (shape[0] - len(embeddings) + sum(embedding_dims(embeddings, getattr(spec.input, "embedding_dim",
+                                                                                      None))),)
     for index, (layer, out) in enumerate(zip(spec.layers, shapes), start=1):
-        if layer.type not in EMITTERS:
-            raise ExportError(f"layers[{index - 1}] ({layer.type}): the script export has no code for this layer "
-                              "type yet; export with --format torchscript or onnx instead")
         name = f"{PREFIXES.get(layer.type, layer.type)}{index}"
-        code = EMITTERS[layer.type](layer, name, shape, out)
+        code = _emit(layer, name, shape, out, f"layers[{index - 1}]")
         init += code.init
         forward += code.forward
         helpers += [h for h in code.helpers if h not in helpers]
@@ -226,57 +288,3 @@ def network_source(spec, input_shape, task: str, n_outputs: int) -> str:
               "    def forward(self, x):",
               *[f"        {line}" for line in forward]]
     return "\n".join(lines) + "\n"
-
-
-_TRANSFORMER = '''\
-def sinusoidal_positions(steps, width):
-    """The fixed position code of "Attention is all you need": sin on even, cos on odd features."""
-    position = torch.arange(steps, dtype=torch.float32).unsqueeze(1)  # (steps, 1)
-    frequency = torch.exp(torch.arange(0, width, 2, dtype=torch.float32) * (-math.log(10000.0) / width))
-    table = torch.zeros(steps, width)
-    table[:, 0::2] = torch.sin(position * frequency)
-    table[:, 1::2] = torch.cos(position * frequency)[:, : width // 2]  # an odd width: one cos column fewer
-    return table  # (steps, width)
-
-
-class SelfAttentionEncoder(nn.Module):
-    """Project each step to model_dim, add positions, run pre-norm transformer blocks, pool the steps."""
-
-    def __init__(self, steps, features, model_dim, heads, ff_dim, dropout, positions, blocks, pooling):
-        super().__init__()
-        self.project = nn.Linear(features, model_dim) if features != model_dim else nn.Identity()
-        self.pooling = pooling
-        # "cls": a learned summary token put in front of the sequence; its final state is the output.
-        self.cls = nn.Parameter(torch.zeros(1, 1, model_dim)) if pooling == "cls" else None
-        length = steps + (1 if pooling == "cls" else 0)
-        if positions == "learned":  # one trained vector per position
-            self.position = nn.Parameter(torch.randn(1, length, model_dim) * 0.02)
-        elif positions == "sinusoidal":  # fixed waves, recomputed here rather than saved
-            table = sinusoidal_positions(length, model_dim).unsqueeze(0)  # (1, length, d)
-            self.register_buffer("position", table, persistent=False)
-        else:
-            self.position = None
-        # Pre-norm blocks (norm_first) and a final LayerNorm train stably without a learning-rate warm-up
-        layer = nn.TransformerEncoderLayer(model_dim, heads, ff_dim, dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, blocks, norm=nn.LayerNorm(model_dim),
-                                             enable_nested_tensor=False)
-
-    def forward(self, x):  # x: (batch, T, features)
-        h = self.project(x)  # (batch, T, d)
-        if self.cls is not None:
-            h = torch.cat([self.cls.expand(h.shape[0], -1, -1), h], dim=1)  # (batch, 1 + T, d)
-        if self.position is not None:
-            h = h + self.position[:, : h.shape[1]]
-        h = self.encoder(h)  # every step attends to every other step
-        if self.pooling == "mean":
-            return h.mean(dim=1)  # (batch, d)
-        if self.pooling == "cls":
-            return h[:, 0]  # (batch, d)
-        if self.pooling == "last":
-            return h[:, -1]  # (batch, d)
-        return h  # (batch, T, d)
-
-
-'''
-HELPERS = {"transformer": _TRANSFORMER}

@@ -1,36 +1,88 @@
-"""Export: download the trained model bundle and the spec, and see how to use them outside the app."""
+"""Export: the bundle, the spec, the model card, ONNX / TorchScript / a PyTorch script, and how to serve it."""
 
 import json
 
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
+from nnbuilder.export import EXPORT_FORMATS
 from nnbuilder.spec import spec_to_json
 from ui import engine, state
 from ui.page import header, next_step, show_error
-
-PYTHON_SNIPPET = """import pandas as pd
-from nnbuilder.bundle import load_bundle
 from ui.session import start as start_session
 
 start_session()  # safe when Streamlit runs this page on its own (a deep link)
 
-bundle = load_bundle("model.zip")
+# What each format is for, in the words of someone deciding which to take.
+FORMAT_HELP = {
+    "onnx": "One file that takes the raw columns (numbers as float, text as string, one input per column) and "
+            "returns the prediction and the probabilities, with the imputing, scaling and one-hot encoding inside. "
+            "Runs in ONNX Runtime from Python, C#, Java, JavaScript, C++ ... with nothing else.",
+    "torchscript": "The network for PyTorch / libtorch (C++) without Python code. It reads the already encoded "
+                   "feature matrix; the recipe (medians, means, categories, output scaling) is inside the file as "
+                   "preprocessing.json.",
+    "python": "A readable script that trains this same network from your CSV with only pandas, scikit-learn and "
+              "PyTorch: the bridge from clicking to coding. Run it as `python train_model.py data.csv`.",
+}
+FILE_NAMES = {"onnx": "model.onnx", "torchscript": "model.pt", "python": "train_model.py"}
+
+PYTHON_SNIPPET = """import pandas as pd
+from nnbuilder.bundle import load_bundle
+
+bundle = load_bundle("model.zip")  # checks every file's checksum; never runs code from the bundle
 df = pd.read_csv("new_rows.csv")
 predictions = bundle.predict(df)  # a `prediction` column (+ `probability_<class>` for classifiers)
 print(predictions.head())"""
 
+ONNX_SNIPPET = """import numpy as np, onnxruntime as ort, pandas as pd
+
+session = ort.InferenceSession("model.onnx")
+df = pd.read_csv("new_rows.csv")
+feeds = {}
+for i in session.get_inputs():  # one input per raw column, shape [N, 1]
+    column = df[i.name]
+    feeds[i.name] = (column.fillna("").astype(str) if i.type == "tensor(string)"
+                     else column.astype(np.float32)).to_numpy().reshape(-1, 1)
+prediction, probabilities = session.run(None, feeds)[:2]"""
+
 CLI_SNIPPET = """# predictions for a CSV with the same input columns
 nnbuilder predict model.zip new_rows.csv --out preds.csv
+
+# the same exports from the command line
+nnbuilder export model.zip --format onnx --out model.onnx
+
+# a prediction API on this machine (OpenAPI docs at http://127.0.0.1:8000/docs)
+nnbuilder serve model.zip --port 8000
+curl -X POST http://127.0.0.1:8000/predict -H 'Content-Type: application/json' -d '{"rows": [{...}]}'
 
 # retrain the same network from the command line
 nnbuilder train data.csv --spec network_spec.json --out my_model"""
 
+
+def _export_button(trained, fmt: str) -> None:
+    info = EXPORT_FORMATS[fmt]
+    st.markdown(f"**{info.label}**")
+    st.caption(FORMAT_HELP[fmt])
+    key = f"prepare_{fmt}"
+    if st.button(f"Prepare {fmt.upper() if fmt == 'onnx' else fmt.capitalize()} file", key=key,
+                 icon=":material/build:") or st.session_state.get(f"{key}_done") is trained:
+        try:
+            with st.spinner("Exporting and checking the file against the model…"):
+                data = engine.export_for(trained, fmt)
+            st.session_state[f"{key}_done"] = trained
+            st.download_button(f"Download {FILE_NAMES[fmt]}", data, file_name=FILE_NAMES[fmt], mime=info.mime,
+                               key=f"download_{fmt}", icon=":material/download:")
+            st.caption(f"{len(data) / 1024:,.0f} KB, checked against the model on its test rows.")
+        except NNBuilderError as exc:
+            show_error(exc)
+
+
 header(6, "Export", "Take the model with you: the bundle holds the weights, the preprocessing and the settings, "
-       "and loads without this app.")
+       "and loads without this app; ONNX, TorchScript and a training script take it further.")
 
 trained = state.trained()
 bundle_col, spec_col = st.columns(2)
+bundle = None
 with bundle_col:
     st.subheader("Trained model")
     if trained is None:
@@ -38,11 +90,11 @@ with bundle_col:
     else:
         try:
             with st.spinner("Packing the model…"):
-                _, zip_bytes = engine.bundle_for(trained)
+                bundle, zip_bytes = engine.bundle_for(trained)
             st.download_button("Download model bundle (.zip)", zip_bytes, file_name="model.zip",
                                mime="application/zip", type="primary", icon=":material/inventory_2:")
             st.caption(f"{len(zip_bytes) / 1024:,.0f} KB: weights (safetensors), preprocessing, spec, training "
-                       "history and metrics, with checksums. Nothing in it runs code when loaded.")
+                       "history, metrics and the model card, with checksums. Nothing in it runs code when loaded.")
         except NNBuilderError as exc:
             show_error(exc)
 with spec_col:
@@ -56,7 +108,21 @@ with spec_col:
     st.download_button("Download spec JSON", spec_json, file_name="network_spec.json", mime="application/json",
                        icon=":material/data_object:")
 
+if trained is not None and bundle is not None:
+    st.subheader("Other formats")
+    for column, fmt in zip(st.columns(len(EXPORT_FORMATS)), EXPORT_FORMATS):
+        with column:
+            _export_button(trained, fmt)
+    st.subheader("Model card")
+    st.caption("What the model is, how it was made and where it stops; it is also model_card.md in the bundle.")
+    st.download_button("Download model card (.md)", bundle.card, file_name="model_card.md", mime="text/markdown",
+                       icon=":material/description:")
+    with st.container(border=True, height=420):
+        st.markdown(bundle.card)
+
 st.subheader("Use the bundle from Python")
 st.code(PYTHON_SNIPPET, language="python")
-st.subheader("…or from the command line")
+st.subheader("Use the ONNX file anywhere ONNX Runtime runs")
+st.code(ONNX_SNIPPET, language="python")
+st.subheader("…or from the command line, and as a prediction API")
 st.code(CLI_SNIPPET, language="bash")

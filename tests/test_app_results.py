@@ -8,6 +8,9 @@ import pytest
 from test_app_support import by_label, charts, open_app, run_ok, texts, trained_model
 
 from nnbuilder.bundle import load_bundle
+from nnbuilder.data import load_table
+from nnbuilder.spec import parse_spec
+from nnbuilder.workflow import train_from_spec
 from ui import state
 
 
@@ -99,8 +102,9 @@ def test_export_downloads(iris, tmp_path):
     model, df = iris
     at = app_with("Export", model)
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Download model bundle (.zip)", "Download spec JSON"]
+    assert labels == ["Download model bundle (.zip)", "Download spec JSON", "Download model card (.md)"]
     assert any("load_bundle" in code.value for code in at.code)
+    assert any(m.value.startswith("# Model card: Multiclass classification of `species`") for m in at.markdown)
     assert any("nnbuilder predict model.zip new_rows.csv --out preds.csv" in code.value for code in at.code)
 
     # the bytes behind the button load like the CLI would load them, and predict like the trained model
@@ -110,3 +114,38 @@ def test_export_downloads(iris, tmp_path):
     loaded = load_bundle(tmp_path / "model.zip").predict(df.head(5))
     pd.testing.assert_frame_equal(loaded, bundle.predict(df.head(5)))
     assert loaded["prediction"].tolist() == df["species"].head(5).tolist()  # setosa rows, an easy call
+
+
+@pytest.mark.parametrize("fmt, button, download", [
+    ("torchscript", "Prepare Torchscript file", "Download model.pt"),
+    ("python", "Prepare Python file", "Download train_model.py"),
+    ("onnx", "Prepare ONNX file", "Download model.onnx"),
+])
+def test_export_formats_prepare_then_download(iris, fmt, button, download):
+    at = app_with("Export", iris[0])
+    assert download not in [b.label for b in at.get("download_button")]  # made only when asked: ONNX takes seconds
+    by_label(at.button, button).click()
+    run_ok(at)
+    assert download in [b.label for b in at.get("download_button")]
+    data = at.session_state["_export_cache"][1][fmt]
+    if fmt == "python":
+        compile(data.decode(), "train_model.py", "exec")
+        assert "class Net(nn.Module)" in data.decode() and "import nnbuilder" not in data.decode()
+    else:
+        assert len(data) > 1000
+    run_ok(at)  # the download stays on the next rerun, without exporting again
+    assert download in [b.label for b in at.get("download_button")]
+
+
+def test_export_a_format_cannot_hold_shows_one_readable_line():
+    df, _ = load_table("sample:people")
+    gan = train_from_spec(df, parse_spec({"data": {"task": "gan"}, "layers": [{"type": "dense", "units": 8}],
+                                          "training": {"epochs": 1}}))
+    at = app_with("Export", gan)
+    by_label(at.button, "Prepare Python file").click()
+    run_ok(at)
+    assert len(at.error) == 1 and "--format torchscript" in at.error[0].value
+    assert "Download train_model.py" not in [b.label for b in at.get("download_button")]
+    by_label(at.button, "Prepare Torchscript file").click()  # the network alone still leaves
+    run_ok(at)
+    assert "Download model.pt" in [b.label for b in at.get("download_button")]

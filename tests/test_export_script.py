@@ -48,6 +48,9 @@ CASES = {  # name -> (dataset, data section, layers, training, input)
     "two_targets": ("diabetes", {"target": ["progression", "bmi"], "split": {"train": 0.8, "val": 0.0, "test": 0.2}},
                     [{"type": "dense", "units": 8}], {"epochs": 5, "optimizer": "adamw",
                                                       "lr_schedule": "reduce_on_plateau"}, None),
+    "rentals": ("rentals", {"target": "rent"},  # categorical embeddings + a residual block
+                [{"type": "dense", "units": 16}, {"type": "residual", "layers": [{"type": "dense", "units": 16}]}],
+                {"epochs": 6, "learning_rate": 0.01}, {"kind": "tabular", "categorical": "embedding"}),
     "digits": ("digits", {"target": "digit"},
                [{"type": "conv2d", "filters": 4}, {"type": "maxpool2d"}, {"type": "flatten"},
                 {"type": "dense", "units": 16}], {"epochs": 3, "learning_rate": 0.01}, {"kind": "image"}),
@@ -121,7 +124,7 @@ def test_network_is_written_out_layer_by_layer(made):
 
 # ---- same data, same model, same score ----------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["churn", "diabetes", "iris", "two_targets", "digits"])
+@pytest.mark.parametrize("name", ["churn", "diabetes", "iris", "two_targets", "rentals", "digits"])
 def test_script_splits_and_encodes_like_the_app(made, name):
     df, trained, _, _, module = made(name)
     data, prepared = module.prepare_data(df), trained.prepared
@@ -139,7 +142,7 @@ def test_idle_hour_part_is_left_out_like_the_app(made):
     assert module.NUMERIC_FEATURES + module.CATEGORY_FEATURES == list(trained.prepared.preprocessor.feature_names_in_)
 
 
-@pytest.mark.parametrize("name", ["churn", "diabetes", "iris", "two_targets", "digits"])
+@pytest.mark.parametrize("name", ["churn", "diabetes", "iris", "two_targets", "rentals", "digits"])
 def test_generated_net_takes_the_bundle_weights_in_order(made, name):
     _, trained, bundle, _, module = made(name)
     torch.manual_seed(bundle.spec.training.seed)
@@ -153,7 +156,7 @@ def test_generated_net_takes_the_bundle_weights_in_order(made, name):
         torch.testing.assert_close(net(x), bundle.model(x))
 
 
-@pytest.mark.parametrize("name", ["iris", "two_targets", "digits"])
+@pytest.mark.parametrize("name", ["iris", "two_targets", "rentals", "digits"])
 def test_script_training_reproduces_the_app_in_process(made, name):
     df, trained, bundle, _, module = made(name)
     data = module.prepare_data(df)
@@ -253,6 +256,15 @@ LAYER_CASES = [  # (input shape, layers): every layer type with an emitter, in t
     ((12,), [{"type": "conv1d", "filters": 8},
              {"type": "transformer_encoder", "heads": 2, "model_dim": 8, "ff_dim": 16, "pooling": "none"},
              {"type": "lstm", "units": 4, "bidirectional": True, "layers": 2}]),
+    # residual blocks: identity and linear skips, nested blocks, a per-step and a strided 1x1 conv projection
+    ((6,), [{"type": "residual", "layers": [{"type": "dense", "units": 6}, {"type": "dropout", "rate": 0.1}]},
+            {"type": "residual", "layers": [{"type": "dense", "units": 4},
+                                            {"type": "residual", "layers": [{"type": "dense", "units": 4}]}]}]),
+    ((1, 8, 8), [{"type": "conv2d", "filters": 4},
+                 {"type": "residual", "layers": [{"type": "conv2d", "filters": 6, "stride": 2}]},
+                 {"type": "residual", "layers": [{"type": "flatten"}, {"type": "dense", "units": 5}]}]),
+    ((12,), [{"type": "conv1d", "filters": 3},
+             {"type": "residual", "layers": [{"type": "lstm", "units": 5, "return_sequences": True}]}]),
 ]
 TASKS = [("multiclass", 3), ("binary", 1), ("regression", 1), ("multi_regression", 2)]
 
@@ -352,7 +364,7 @@ def test_unknown_preprocessing_step_is_named(made, tmp_path):
     bundle = made("churn")[2]
     preprocessing = SimpleNamespace(columns=bundle.preprocessing.columns,
                                     feature_columns=bundle.preprocessing.feature_columns,
-                                    preprocessor=SimpleNamespace(transformers_=[("embedded", None, ["plan"])]))
+                                    preprocessor=SimpleNamespace(transformers_=[("hashed", None, ["plan"])]))
     fake = SimpleNamespace(spec=bundle.spec, meta=bundle.meta, metrics=bundle.metrics, preprocessing=preprocessing)
-    with pytest.raises(ExportError, match="preprocessing step 'embedded'"):
+    with pytest.raises(ExportError, match="preprocessing step 'hashed'"):
         export_bundle(fake, "python", tmp_path / "t.py")

@@ -3,7 +3,8 @@
 No ML decisions here: `prepared_for` is `data.prepare` remembered for the
 current table and data settings (the Build page redraws on every click), and
 `bundle_for` is `save_bundle` + `load_bundle` + `bundle_zip_bytes`, so Predict
-and Export use exactly what the CLI would load from the downloaded zip.
+and Export use exactly what the CLI would load from the downloaded zip, and
+`export_for` is what `nnbuilder export` writes from that bundle.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import streamlit as st
 from nnbuilder.bundle import Bundle, bundle_zip_bytes, load_bundle, save_bundle
 from nnbuilder.data import PreparedData, prepare
 from nnbuilder.errors import SpecError
+from nnbuilder.export import EXPORT_FORMATS, export_bundle
 from nnbuilder.spec import NetworkSpec, parse_spec
 
 from . import state
@@ -59,3 +61,23 @@ def bundle_for(trained) -> tuple[Bundle, bytes]:
         bundle = load_bundle(folder)
     st.session_state[_BUNDLE_CACHE] = (trained, bundle, data)
     return bundle, data
+
+
+_EXPORT_CACHE = "_export_cache"
+
+
+def export_for(trained, fmt: str) -> bytes:
+    """The trained model exported as `fmt` (nnbuilder.export), checked on its own test rows; made once per
+    model and format. Raises the engine's ExportError when the format cannot hold this model."""
+    cache = st.session_state.get(_EXPORT_CACHE)
+    if not cache or cache[0] is not trained:
+        cache = (trained, {})
+        st.session_state[_EXPORT_CACHE] = cache
+    if fmt not in cache[1]:
+        bundle, _ = bundle_for(trained)
+        prepared = trained.prepared  # a time series' test rows are windows' targets, not a history to re-window
+        check_rows = prepared.raw_test if len(prepared.raw_test) and prepared.input_kind != "sequence" else None
+        with tempfile.TemporaryDirectory(prefix="nnbuilder-export-") as tmp:
+            out = export_bundle(bundle, fmt, Path(tmp) / f"model{EXPORT_FORMATS[fmt].suffix}", check_rows=check_rows)
+            cache[1][fmt] = out.read_bytes()
+    return cache[1][fmt]

@@ -52,11 +52,11 @@ def block_shapes(spec: ResidualSpec, shape: Shape) -> list[Shape]:
 
 def _output_shape(spec: ResidualSpec, shape: Shape) -> Shape:
     out = block_shapes(spec, shape)[-1]
-    _skip_kind(shape, out)  # refuses a change no projection can bridge
+    skip_kind(shape, out)  # refuses a change no projection can bridge
     return out
 
 
-def _skip_kind(inp: Shape, out: Shape) -> str:
+def skip_kind(inp: Shape, out: Shape) -> str:
     """How the input reaches the sum: identity, linear, features (per step), conv, or flatten + linear."""
     if inp == out:
         return "identity"
@@ -78,7 +78,7 @@ def _skip_kind(inp: Shape, out: Shape) -> str:
 
 
 def _skip(inp: Shape, out: Shape) -> nn.Module:
-    kind = _skip_kind(inp, out)
+    kind = skip_kind(inp, out)
     if kind == "identity":
         return nn.Identity()
     if kind == "linear":
