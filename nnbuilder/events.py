@@ -35,6 +35,13 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
+class ViewsCollected:
+    epoch: int  # the epoch the views show (after FitEnded: the final, best-weights model)
+    views: Mapping[str, Any]  # probe name -> its JSON-able data (nnbuilder.probes)
+    final: bool = False
+
+
+@dataclass(frozen=True)
 class FitEnded:
     reason: str  # "completed", "early_stopped" or "cancelled"
     epochs_run: int
@@ -47,6 +54,6 @@ class FitFailed:
     message: str
 
 
-Event = FitStarted | BatchProgress | EpochEnded | FitEnded | FitFailed
+Event = FitStarted | BatchProgress | EpochEnded | ViewsCollected | FitEnded | FitFailed
 Observer = Callable[[Event], None]
 

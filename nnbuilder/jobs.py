@@ -23,10 +23,10 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 from .errors import NNBuilderError
-from .events import BatchProgress, EpochEnded, FitStarted, Observer
+from .events import BatchProgress, EpochEnded, FitStarted, Observer, ViewsCollected
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 Work = Callable[[list[Observer], threading.Event], object]
@@ -62,6 +62,7 @@ class JobSnapshot:
     result: object | None  # what the work returned (a TrainedModel), when done or cancelled
     submitted_at: float  # wall-clock seconds (time.time())
     finished_at: float | None
+    views: Mapping[str, Any] = field(default_factory=dict)  # latest probe data (nnbuilder.probes), read-only
     # What the submitter attached (e.g. the spec and table), shared read-only, not copied:
     # a refreshed page restores the run's settings and data from it.
     context: Mapping[str, Any] = field(default_factory=dict)
@@ -97,6 +98,7 @@ class _Job:
     batch: int = 0
     n_batches: int = 0
     history: list[dict] = field(default_factory=list)
+    views: Mapping[str, Any] = field(default_factory=dict)
     metric: str | None = None
     device: str | None = None
     error: str | None = None
@@ -270,6 +272,8 @@ class JobRegistry:
             elif isinstance(event, EpochEnded):
                 job.epoch, job.epochs, job.batch = event.epoch, event.epochs, 0
                 job.history.append(dict(event.record))  # a copy: the trainer's dict is not ours to keep
+            elif isinstance(event, ViewsCollected):
+                job.views = MappingProxyType(dict(event.views))  # replaced whole, never changed in place
 
     def _snapshot(self, job: _Job) -> JobSnapshot:
         now = time.monotonic()
@@ -285,7 +289,7 @@ class JobRegistry:
             epoch=job.epoch, epochs=job.epochs, batch=job.batch, n_batches=job.n_batches,
             history=tuple(dict(row) for row in job.history), metric=job.metric, device=job.device,
             elapsed_s=elapsed, eta_s=eta, error=job.error, result=job.result,
-            submitted_at=job.submitted_at, finished_at=job.finished_at, context=job.context,
+            submitted_at=job.submitted_at, finished_at=job.finished_at, context=job.context, views=job.views,
         )
 
 
@@ -306,13 +310,14 @@ def _max_running(requested: int | None) -> int:
     return requested
 
 
-def training_work(df, spec, device: str = "auto") -> Work:
-    """The `work` for one training run of `spec` on `df`, to pass to `JobRegistry.submit`."""
+def training_work(df, spec, device: str = "auto", views: Sequence[str] = ()) -> Work:
+    """The `work` for one training run of `spec` on `df`, to pass to `JobRegistry.submit`; `views` names the
+    probes whose data snapshots carry (nnbuilder.probes)."""
 
     def work(observers: list[Observer], cancel: threading.Event):
         # Imported here so the registry itself stays free of torch and pandas: it runs any work.
         from .workflow import train_from_spec
 
-        return train_from_spec(df, spec, device=device, observers=observers, cancel=cancel)
+        return train_from_spec(df, spec, device=device, observers=observers, cancel=cancel, views=views)
 
     return work

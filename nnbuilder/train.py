@@ -21,9 +21,10 @@ from torch import nn
 
 from .compile import count_parameters
 from .errors import TrainingError
-from .events import BatchProgress, EpochEnded, FitEnded, FitFailed, FitStarted, Observer
+from .events import BatchProgress, EpochEnded, FitEnded, FitFailed, FitStarted, Observer, ViewsCollected
 from .metrics_fast import epoch_metric, metric_name
 from .optim import make_optimizer, make_schedule, step_schedule
+from .probes import ProbeRunner
 from .spec import TrainingSpec
 from .tasks import TASK_KINDS, loss_target
 
@@ -73,6 +74,8 @@ class FitResult:
     samples_per_second: float
     device: str
     metric: str
+    views: dict = field(default_factory=dict)  # the probes' data on the returned model (nnbuilder.probes)
+    probe_seconds: float = 0.0  # time the views took, not counted in `seconds`
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Trainer:
     device: str = "auto"
     observers: list[Observer] = field(default_factory=list)
     cancel: threading.Event | None = None
+    probes: list = field(default_factory=list)  # nnbuilder.probes: views collected between epochs, on a budget
 
     def fit(self, model: nn.Module, X_train: np.ndarray, y_train: np.ndarray,
             X_val: np.ndarray | None = None, y_val: np.ndarray | None = None) -> FitResult:
@@ -124,6 +128,7 @@ class Trainer:
         history: list[dict] = []
         best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
         reason, started = "completed", time.perf_counter()
+        runner, views = ProbeRunner(self.probes), {}
         for epoch in range(1, spec.epochs + 1):
             epoch_start = time.perf_counter()
             train_loss, cancelled = self._run_epoch(model, train, loss_fn, optimizer, generator, epoch)
@@ -133,6 +138,9 @@ class Trainer:
             record = self._epoch_record(model, loss_fn, probe, val, epoch, train_loss, optimizer, epoch_start)
             history.append(record)
             self._emit(EpochEnded(epoch, spec.epochs, dict(record)))
+            if runner.due(time.perf_counter() - started - runner.spent):
+                views = runner.collect(model, epoch, record)
+                self._emit(ViewsCollected(epoch, views))
             monitored = record["val_loss"] if val is not None else record["train_loss"]
             step_schedule(scheduler, monitored)
             if monitored < best_loss - 1e-12:
@@ -145,11 +153,15 @@ class Trainer:
                 break
         if best_state is not None:
             model.load_state_dict(best_state)  # best weights, also when cancelled
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started - runner.spent  # training time; the views' time is apart
+        if runner.probes and history:  # the views of the model the run returns
+            views = runner.collect(model, len(history), history[-1])
+            self._emit(ViewsCollected(len(history), views, final=True))
         epochs_run = len(history)
         self._emit(FitEnded(reason, epochs_run, best_epoch, seconds))
         rate = train.rows * epochs_run / seconds if seconds > 0 else 0.0
-        return FitResult(model, history, best_epoch, reason, seconds, rate, str(device), metric_name(self.task_kind))
+        return FitResult(model, history, best_epoch, reason, seconds, rate, str(device), metric_name(self.task_kind),
+                         views, runner.spent)
 
     def _run_epoch(self, model, train: _Split, loss_fn, optimizer, generator, epoch) -> tuple[float, bool]:
         model.train()

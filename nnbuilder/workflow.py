@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import pandas as pd
 import torch
@@ -18,6 +19,7 @@ from .data import DataWarning, PreparedData, prepare
 from .evaluate import evaluate
 from .gan import gan_layer_table
 from .gan_train import fit_gan
+from .probes import make_probes
 from .events import Observer
 from .spec import NetworkSpec
 from .train import FitResult, Trainer, resolve_device
@@ -66,7 +68,9 @@ def describe_network(spec: NetworkSpec, prepared: PreparedData):
 
 def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto",
                     observers: list[Observer] | None = None, cancel: threading.Event | None = None,
-                    prepared: PreparedData | None = None) -> TrainedModel:
+                    prepared: PreparedData | None = None, views: Sequence[str] = ()) -> TrainedModel:
+    """Prepare, build, train and evaluate. `views` names probes (nnbuilder.probes, or ["all"]) whose data the
+    trainer collects between epochs and emits as ViewsCollected events; the final views are in fit.views."""
     resolve_device(device)  # fail on a missing GPU before any work
     prepared = prepared or prepare(df, spec.data, seed=spec.training.seed, input=spec.input)
     if prepared.task == "gan":  # a generator and a discriminator of its own; the report compares with all rows
@@ -75,7 +79,8 @@ def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto"
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs,
                         embeddings=prepared.embedding_levels)
-    trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel)
+    trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel,
+                      probes=make_probes(views, spec, prepared) if views else [])
     fit = trainer.fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val)
     if prepared.task == "autoencoder":  # scores against the training rows' threshold, latent space for charts
         metrics, details = evaluate_autoencoder(fit.model, spec, prepared)

@@ -9,7 +9,7 @@ from nnbuilder.jobs import training_work
 from nnbuilder.optim import USES_MOMENTUM
 from nnbuilder.spec import TrainingSpec
 from nnbuilder.train import resolve_device
-from ui import charts, engine, jobs, stack, state
+from ui import boundary_view, charts, engine, internals_view, jobs, stack, state
 from ui.page import header, show_error
 from ui.training import finished_line, job_rows, progress_text
 from ui.widgets import field_widget
@@ -38,7 +38,7 @@ def _start() -> None:
     layers = len(spec.layers)
     label = (f"{state.data_name().removeprefix(state.BUILTIN_PREFIX)}: {layers} layer{'s' * (layers != 1)}, "
              f"{spec.training.optimizer} lr {spec.training.learning_rate:g}, {spec.training.epochs} epochs")
-    jobs.submit(label, training_work(df, spec, device="auto"), frame=df, spec=state.spec_dict(),
+    jobs.submit(label, training_work(df, spec, device="auto", views=["all"]), frame=df, spec=state.spec_dict(),
                 data_name=state.data_name(), data_warnings=state.data_warnings())
 
 
@@ -74,6 +74,14 @@ def _render(snap) -> None:
                                                   ("training", "validation")), key="live_loss")
         if snap.metric:
             metric_col.plotly_chart(charts.curve_figure(history, snap.metric), key="live_metric")
+    if history and "generator_loss" not in history[-1]:  # views of the network as it learns (nnbuilder.probes)
+        boundary_tab, neurons_tab, inside_tab = st.tabs(["Decision boundary", "Neurons", "Inside the training"])
+        with boundary_tab:
+            boundary_view.render_boundary(snap)
+        with neurons_tab:
+            boundary_view.render_neurons(snap)
+        with inside_tab:
+            internals_view.render(snap)
 
 
 header(3, "Train", "Choose how the network learns, then press **Train**. The curves update while it trains; "

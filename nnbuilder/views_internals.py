@@ -1,0 +1,1 @@
+"""Inside the training (being written: registers the 'internals' probe)."""

@@ -1,0 +1,7 @@
+"""Train page tab: inside the training (being written)."""
+
+import streamlit as st
+
+
+def render(snapshot) -> None:
+    st.caption("Weights, gradients and dead units appear here while the model trains.")
