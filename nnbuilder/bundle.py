@@ -77,11 +77,8 @@ class Bundle:
         forecast for that many steps later; the last row of each group is the forecast beyond the history.
         """
         keys = None
-        if self.task == "gan":
-            raise BundleError("this bundle is a GAN: it generates rows instead of predicting them; use "
-                              "'nnbuilder generate BUNDLE --rows N' (Bundle.generate)")
-        if self.task == "autoencoder":
-            return self._anomaly_frame(self.preprocessing.transform(df), df.index)
+        if self.task in OWN_PREDICT:
+            return OWN_PREDICT[self.task](self, df)
         if isinstance(self.preprocessing, SequencePreprocessing):
             X, keys = self.preprocessing.windows(df)  # DataError names missing columns or a too-short history
         else:
@@ -172,11 +169,7 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
         "n_outputs": prepared.n_outputs,
         "embedding_levels": prepared.embedding_levels,  # table sizes of embedded category columns (codes end X)
     }
-    if prepared.task == "autoencoder":  # the score above which predict flags a row, and what the label calls one
-        meta["anomaly_threshold"] = trained.metrics["train"].get("threshold")
-        meta["anomaly_class"] = plain(prepared.anomaly_class)
-    if prepared.task == "gan":  # weights.safetensors holds the generator; this turns its rows back into columns
-        meta["gan_layout"] = trained.gan_layout
+    meta.update(META_EXTRAS.get(prepared.task, lambda trained: {})(trained))
     write_json(folder / "meta.json", meta)
     write_json(folder / "history.json", trained.fit.history)
     metrics = {"metrics": trained.metrics, "details": trained.details, "summary": trained.summary()}
@@ -204,9 +197,7 @@ def load_bundle(path: str | Path) -> Bundle:
         if not isinstance(meta, dict):
             raise BundleError("meta.json must hold a JSON object")
         preprocessing = _load_preprocessing(path, meta, files)
-        model = (build_generator(spec, meta["gan_layout"]) if meta["task"] == "gan"
-                 else build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"],
-                                  embeddings=meta.get("embedding_levels", [])))
+        model = OWN_MODELS.get(meta["task"], _network)(spec, meta)
         _load_weights(model, path / "weights.safetensors")
         model.eval()
         history = json.loads((path / "history.json").read_text(encoding="utf-8"))
@@ -222,6 +213,32 @@ def load_bundle(path: str | Path) -> Bundle:
 
 # Input kinds whose preprocessing is plain JSON state in meta.json.
 JSON_PREPROCESSING = {"image": ImagePreprocessing, "sequence": SequencePreprocessing}
+
+
+def _network(spec: NetworkSpec, meta: dict) -> torch.nn.Module:
+    return build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"],
+                       embeddings=meta.get("embedding_levels", []))
+
+
+def _refuse_predict(bundle: Bundle, df: pd.DataFrame):
+    raise BundleError("this bundle is a GAN: it generates rows instead of predicting them; use "
+                      "'nnbuilder generate BUNDLE --rows N' (Bundle.generate)")
+
+
+# Tasks whose bundles differ from a supervised one, by name (DESIGN rule 3): what predict returns, what
+# meta.json keeps besides the common keys, and which network weights.safetensors holds.
+OWN_PREDICT = {
+    "gan": _refuse_predict,
+    "autoencoder": lambda bundle, df: bundle._anomaly_frame(bundle.preprocessing.transform(df), df.index),
+}
+META_EXTRAS = {
+    # the score above which predict flags a row, and what the label calls an anomaly
+    "autoencoder": lambda trained: {"anomaly_threshold": trained.metrics["train"].get("threshold"),
+                                    "anomaly_class": plain(trained.prepared.anomaly_class)},
+    # weights.safetensors holds the generator; this turns its rows back into columns
+    "gan": lambda trained: {"gan_layout": trained.gan_layout},
+}
+OWN_MODELS = {"gan": lambda spec, meta: build_generator(spec, meta["gan_layout"])}
 
 
 def _load_weights(model: torch.nn.Module, file: Path) -> None:

@@ -26,7 +26,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from .data_features import Preprocessing, build_frame, feature_names, make_preprocessor, part_name, transform_features
 from .data_autoencoder import NEEDS_TABLE, prepare_autoencoder
@@ -38,6 +37,7 @@ from .data_io import read_csv
 from .data_prepared import PreparedData
 from .data_records import ColumnInfo, DataWarning
 from .data_roles import infer_roles
+from .data_split import split_rows as _split
 from .data_sequence import fit_rows_sequence, ordered_columns, prepare_time_series, sequence_task
 from .data_sequence_prep import SequencePreprocessing
 from .data_task import class_labels, encode_classes, imbalance_warning, infer_task, is_number
@@ -77,21 +77,18 @@ def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedDat
     kind = getattr(input, "kind", "tabular")
     found: list[DataWarning] = []
     df = _plain_names(df, found)
-    autoencoder = data.task == "autoencoder"
-    targets = _targets(df, data.target, optional=autoencoder or data.task == "gan")
+    own = TABLE_TASKS.get(data.task)
+    targets = _targets(df, data.target, optional=own is not None)
     drops = _drops(df, data.drop_columns, targets)
-    if data.task in ("gan", "autoencoder"):
+    if own is not None:
         refuse_for_task(data.task, input)
-    if data.task == "gan":  # every usable column (the target too) is generated
-        return prepare_gan(df, data, input, drops, seed, found)
-    if autoencoder:  # the target is an optional label, never an input; y is X
-        return prepare_autoencoder(df, data, input, targets, drops, seed, found)
+        return own(df, data, input, targets, drops, seed, found)
     return PREPARERS[kind](df, data, input, targets, drops, seed, found)
 
 
 def detect_task(df: pd.DataFrame, data, input=None) -> str:
     """The task `prepare` resolves for these settings, without splitting or encoding (for the Data page)."""
-    if data.task in ("autoencoder", "gan"):
+    if data.task in TABLE_TASKS:
         kind = getattr(input, "kind", "tabular")
         if kind != "tabular":
             raise DataError(NEEDS_TABLE.format(kind=kind).replace("autoencoder", data.task))
@@ -103,6 +100,14 @@ def detect_task(df: pd.DataFrame, data, input=None) -> str:
     if data.task == "forecast":
         raise DataError(FORECAST_NEEDS_SEQUENCE)
     return infer_task(df[targets] if len(targets) > 1 else df[targets[0]], data.task)
+
+
+# Tasks that read the whole table their own way, whatever the input kind says: a GAN generates every usable
+# column (the target too), an autoencoder rebuilds the inputs and its target is only an optional label (y is X).
+TABLE_TASKS: dict[str, Callable] = {
+    "gan": lambda df, data, input, targets, drops, seed, found: prepare_gan(df, data, input, drops, seed, found),
+    "autoencoder": prepare_autoencoder,
+}
 
 
 def _prepare_sequence(df, data, spec, targets, drops, seed, found) -> PreparedData:
@@ -275,35 +280,6 @@ def _drop_missing_targets(df: pd.DataFrame, targets: list[str], found: list[Data
                                  f"{_listing(targets)} and were left out.", targets[0]))
         df = df.loc[~missing]
     return df
-
-
-def _split(n: int, split, seed: int, labels: np.ndarray | None, found: list[DataWarning]):
-    """Row positions (train, val, test): stratified by class when every class is big enough."""
-    try:
-        return _split_once(n, split, seed, labels)
-    except ValueError:
-        pass
-    try:
-        parts = _split_once(n, split, seed, None)
-    except ValueError:
-        raise DataError(f"only {n} rows have a target, too few to split into train/validation/test "
-                        f"({split.train:g}/{split.val:g}/{split.test:g}); add rows, or set the validation "
-                        "or test share to 0") from None
-    if labels is not None:
-        found.append(DataWarning("unstratified_split", "some classes have too few rows to appear in every split, "
-                                 "so rows were split at random instead of keeping class shares equal."))
-    return parts
-
-
-def _split_once(n: int, split, seed: int, labels: np.ndarray | None):
-    rows, none = np.arange(n), np.arange(0)
-    rest, test = (rows, none) if split.test == 0 else train_test_split(
-        rows, test_size=split.test, random_state=seed, stratify=labels)
-    if split.val == 0:
-        return rest, none, test
-    train, val = train_test_split(rest, test_size=split.val / (split.train + split.val), random_state=seed,
-                                  stratify=None if labels is None else labels[rest])
-    return train, val, test
 
 
 def _drop_idle_hours(frame, numeric, columns, feature_columns, train) -> list[str]:

@@ -2,7 +2,7 @@
 
 Each piece is Python source text (a `string.Template`: `$NAME` is filled in, nothing else) that
 repeats in plain pandas + scikit-learn what `nnbuilder.data` does, so the script's split and
-features equal the app's (tests compare them): the split of `data._split` / `_split_once`, the
+features equal the app's (tests compare them): the split of `data_split.split_rows` / `split_once`, the
 class encoding of `data_task.class_labels` / `encode_classes`, the features of
 `data_features.build_frame` + `make_preprocessor`, or the pixel scaling of `data_image`.
 `FEATURES` picks the encoding by input kind; a new kind (or the embedding encoding) adds an entry.

@@ -60,8 +60,9 @@ class TrainedModel:
 
 def describe_network(spec: NetworkSpec, prepared: PreparedData):
     """The layer table for this spec on this data (no training)."""
-    if prepared.task == "gan":
-        return gan_layer_table(spec, prepared)
+    own = OWN_TABLES.get(prepared.task)
+    if own is not None:
+        return own(spec, prepared)
     return layer_table(spec, prepared.input_shape, prepared.task, prepared.n_outputs,
                        embeddings=prepared.embedding_levels)
 
@@ -73,22 +74,38 @@ def train_from_spec(df: pd.DataFrame, spec: NetworkSpec, *, device: str = "auto"
     trainer collects between epochs and emits as ViewsCollected events; the final views are in fit.views."""
     resolve_device(device)  # fail on a missing GPU before any work
     prepared = prepared or prepare(df, spec.data, seed=spec.training.seed, input=spec.input)
-    if prepared.task == "gan":  # a generator and a discriminator of its own; the report compares with all rows
-        fit, metrics, layout = fit_gan(spec, prepared, device=device, observers=observers, cancel=cancel, real=df)
-        return TrainedModel(spec, prepared, fit, metrics, {}, list(prepared.warnings), gan_layout=layout)
+    own = OWN_LOOPS.get(prepared.task)
+    if own is not None:
+        return own(df, spec, prepared, device=device, observers=observers, cancel=cancel)
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs,
                         embeddings=prepared.embedding_levels)
     trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel,
                       probes=make_probes(views, spec, prepared) if views else [])
     fit = trainer.fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val)
-    if prepared.task == "autoencoder":  # scores against the training rows' threshold, latent space for charts
-        metrics, details = evaluate_autoencoder(fit.model, spec, prepared)
-        return TrainedModel(spec, prepared, fit, metrics, details, list(prepared.warnings))
+    metrics, details = EVALUATIONS.get(prepared.task, _evaluate_splits)(fit.model, spec, prepared)
+    return TrainedModel(spec, prepared, fit, metrics, details, list(prepared.warnings))
+
+
+def _evaluate_splits(model, spec: NetworkSpec, prepared: PreparedData) -> tuple[dict, dict]:
+    """Metrics and chart details per split for the supervised tasks."""
     metrics, details = {}, {}
     for split in ("train", "val", "test"):
         X, y = getattr(prepared, f"X_{split}"), getattr(prepared, f"y_{split}")
-        result = evaluate(fit.model, X, y, prepared.task, prepared.classes, prepared.target_mean, prepared.target_std,
+        result = evaluate(model, X, y, prepared.task, prepared.classes, prepared.target_mean, prepared.target_std,
                           **prepared.evaluation_extras(split))
         metrics[split], details[split] = result.metrics, result.details
-    return TrainedModel(spec, prepared, fit, metrics, details, list(prepared.warnings))
+    return metrics, details
+
+
+def _train_gan(df, spec, prepared, *, device, observers, cancel) -> TrainedModel:
+    """A generator and a discriminator of their own (nnbuilder.gan_train); the report compares with all rows."""
+    fit, metrics, layout = fit_gan(spec, prepared, device=device, observers=observers, cancel=cancel, real=df)
+    return TrainedModel(spec, prepared, fit, metrics, {}, list(prepared.warnings), gan_layout=layout)
+
+
+# Tasks that differ from the supervised path, by name (DESIGN rule 3): their own training loop, their own
+# layer table, their own evaluation. Everything else trains with Trainer and is evaluated per split.
+OWN_LOOPS = {"gan": _train_gan}
+OWN_TABLES = {"gan": gan_layer_table}
+EVALUATIONS = {"autoencoder": evaluate_autoencoder}  # scores against the training rows' threshold, latent space
