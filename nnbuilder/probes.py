@@ -14,12 +14,14 @@ number generator forked, so a run gives the same weights with or without them.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable, Protocol, Sequence
 
 import torch
 from torch import nn
 
+logger = logging.getLogger(__name__)
 DEFAULT_BUDGET = 0.08  # share of training time the views may take
 
 
@@ -72,8 +74,12 @@ class ProbeRunner:
         model.eval()
         views = {}
         with torch.random.fork_rng(devices=[]):  # a probe's randomness never changes the run
-            for probe in self.probes:
-                views[probe.name] = probe.collect(model, epoch, record)
+            for probe in list(self.probes):
+                try:
+                    views[probe.name] = probe.collect(model, epoch, record)
+                except Exception:  # a view is a bonus: a bug in one must never cost the user their run
+                    logger.exception("view %r failed at epoch %d and is switched off for this run", probe.name, epoch)
+                    self.probes.remove(probe)
         model.train(was_training)
         self.last_cost = time.perf_counter() - start
         self.spent += self.last_cost

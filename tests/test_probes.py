@@ -84,3 +84,18 @@ def test_job_snapshots_carry_the_latest_views(counting):
             snapshot.views["counting"] = {}  # read-only for pages
     finally:
         registry.shutdown()
+
+
+class _Broken:
+    name = "broken"
+
+    def collect(self, model, epoch, record):
+        raise IndexError("a bug in a view")
+
+
+def test_a_failing_view_is_switched_off_and_the_run_goes_on(monkeypatch, counting, caplog):
+    monkeypatch.setitem(probes.PROBES, "broken", lambda spec, prepared: _Broken())
+    df, _ = load_table("sample:moons")
+    trained = train_from_spec(df, _spec(3), views=["broken", "counting"])
+    assert list(trained.fit.views) == ["counting"] and len(trained.fit.history) == 3
+    assert "view 'broken' failed at epoch 1" in caplog.text
