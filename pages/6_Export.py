@@ -1,6 +1,7 @@
 """Export: the bundle, the spec, the model card, ONNX / TorchScript / a PyTorch script, and how to serve it."""
 
 import json
+import re
 
 import streamlit as st
 
@@ -25,6 +26,7 @@ FORMAT_HELP = {
               "PyTorch: the bridge from clicking to coding. Run it as `python train_model.py data.csv`.",
 }
 FILE_NAMES = {"onnx": "model.onnx", "torchscript": "model.pt", "python": "train_model.py"}
+PREPARE_LABELS = {"onnx": "Prepare ONNX file", "torchscript": "Prepare TorchScript file", "python": "Prepare Python script"}
 
 PYTHON_SNIPPET = """import pandas as pd
 from nnbuilder.bundle import load_bundle
@@ -39,11 +41,11 @@ ONNX_SNIPPET = """import numpy as np, onnxruntime as ort, pandas as pd
 session = ort.InferenceSession("model.onnx")
 df = pd.read_csv("new_rows.csv")
 feeds = {}
-for i in session.get_inputs():  # one input per raw column, shape [N, 1]
-    column = df[i.name]
+for i in session.get_inputs():  # one input per raw column, shape [N, 1]; a date column arrives as its
+    column = df[i.name]          # parts (signup_year, ...): the file's nnbuilder_inputs metadata lists them
     feeds[i.name] = (column.fillna("").astype(str) if i.type == "tensor(string)"
                      else column.astype(np.float32)).to_numpy().reshape(-1, 1)
-prediction, probabilities = session.run(None, feeds)[:2]"""
+outputs = session.run(None, feeds)  # prediction, then probabilities for a classifier"""
 
 CLI_SNIPPET = """# predictions for a CSV with the same input columns
 nnbuilder predict model.zip new_rows.csv --out preds.csv
@@ -64,7 +66,7 @@ def _export_button(trained, fmt: str) -> None:
     st.markdown(f"**{info.label}**")
     st.caption(FORMAT_HELP[fmt])
     key = f"prepare_{fmt}"
-    if st.button(f"Prepare {fmt.upper() if fmt == 'onnx' else fmt.capitalize()} file", key=key,
+    if st.button(PREPARE_LABELS[fmt], key=key,
                  icon=":material/build:") or st.session_state.get(f"{key}_done") is trained:
         try:
             with st.spinner("Exporting and checking the file against the model…"):
@@ -118,7 +120,7 @@ if trained is not None and bundle is not None:
     st.download_button("Download model card (.md)", bundle.card, file_name="model_card.md", mime="text/markdown",
                        icon=":material/description:")
     with st.container(border=True, height=420):
-        st.markdown(bundle.card)
+        st.markdown(re.sub(r"^(#+) ", r"\1### ", bundle.card, flags=re.MULTILINE))  # headings sized for a panel
 
 st.subheader("Use the bundle from Python")
 st.code(PYTHON_SNIPPET, language="python")

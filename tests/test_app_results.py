@@ -104,7 +104,7 @@ def test_export_downloads(iris, tmp_path):
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download model bundle (.zip)", "Download spec JSON", "Download model card (.md)"]
     assert any("load_bundle" in code.value for code in at.code)
-    assert any(m.value.startswith("# Model card: Multiclass classification of `species`") for m in at.markdown)
+    assert any("Model card: Multiclass classification of `species`" in m.value for m in at.markdown)
     assert any("nnbuilder predict model.zip new_rows.csv --out preds.csv" in code.value for code in at.code)
 
     # the bytes behind the button load like the CLI would load them, and predict like the trained model
@@ -117,8 +117,8 @@ def test_export_downloads(iris, tmp_path):
 
 
 @pytest.mark.parametrize("fmt, button, download", [
-    ("torchscript", "Prepare Torchscript file", "Download model.pt"),
-    ("python", "Prepare Python file", "Download train_model.py"),
+    ("torchscript", "Prepare TorchScript file", "Download model.pt"),
+    ("python", "Prepare Python script", "Download train_model.py"),
     ("onnx", "Prepare ONNX file", "Download model.onnx"),
 ])
 def test_export_formats_prepare_then_download(iris, fmt, button, download):
@@ -142,10 +142,10 @@ def test_export_a_format_cannot_hold_shows_one_readable_line():
     gan = train_from_spec(df, parse_spec({"data": {"task": "gan"}, "layers": [{"type": "dense", "units": 8}],
                                           "training": {"epochs": 1}}))
     at = app_with("Export", gan)
-    by_label(at.button, "Prepare Python file").click()
+    by_label(at.button, "Prepare Python script").click()
     run_ok(at)
     assert len(at.error) == 1 and "--format torchscript" in at.error[0].value
     assert "Download train_model.py" not in [b.label for b in at.get("download_button")]
-    by_label(at.button, "Prepare Torchscript file").click()  # the network alone still leaves
+    by_label(at.button, "Prepare TorchScript file").click()  # the network alone still leaves
     run_ok(at)
     assert "Download model.pt" in [b.label for b in at.get("download_button")]
