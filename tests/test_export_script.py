@@ -48,6 +48,10 @@ CASES = {  # name -> (dataset, data section, layers, training, input)
     "two_targets": ("diabetes", {"target": ["progression", "bmi"], "split": {"train": 0.8, "val": 0.0, "test": 0.2}},
                     [{"type": "dense", "units": 8}], {"epochs": 5, "optimizer": "adamw",
                                                       "lr_schedule": "reduce_on_plateau"}, None),
+    # regression on a table with categories, yes/no, dates and missing values
+    "charges": ("customers", {"target": "monthly_charges"},
+                [{"type": "dense", "units": 16}, {"type": "dropout", "rate": 0.1}],
+                {"epochs": 10, "learning_rate": 0.01}, None),
     "rentals": ("rentals", {"target": "rent"},  # categorical embeddings + a residual block
                 [{"type": "dense", "units": 16}, {"type": "residual", "layers": [{"type": "dense", "units": 16}]}],
                 {"epochs": 6, "learning_rate": 0.01}, {"kind": "tabular", "categorical": "embedding"}),
@@ -168,7 +172,7 @@ def test_script_training_reproduces_the_app_in_process(made, name):
     assert result["n"] == bundle.metrics["metrics"]["test"]["n"]
 
 
-@pytest.mark.parametrize("name", ["churn", "diabetes"])
+@pytest.mark.parametrize("name", ["churn", "charges"])
 def test_running_the_script_without_nnbuilder_matches_the_app(made, name, tmp_path):
     df, _, bundle, script, module = made(name)
     csv = tmp_path / "data.csv"

@@ -68,6 +68,18 @@ def test_regression_with_embeddings_and_residual_in_original_units(tmp_path, ren
     assert info["tabular"]["embedded"]["columns"] == ["neighbourhood"]
 
 
+def test_regression_with_categories_and_gaps_in_original_units(tmp_path):
+    df, _, bundle = _bundle(tmp_path, "customers", {
+        "data": {"target": "monthly_charges"}, "layers": [{"type": "dense", "units": 8}], "training": {"epochs": 4}})
+    assert df["monthly_charges"].isna().any() and df["plan"].isna().any()  # gaps in the target and the inputs
+    module, info, _ = _load(export_bundle(bundle, "torchscript", tmp_path / "c.pt", check_rows=df))
+    rows = df[df["monthly_charges"].notna()].head(40)
+    out = module(torch.from_numpy(bundle.preprocessing.transform(rows))).detach().numpy()[:, 0]
+    np.testing.assert_allclose(out * info["target_std"][0] + info["target_mean"][0],
+                               bundle.predict(rows)["prediction"].to_numpy(), rtol=1e-5)
+    assert "plan" in info["tabular"]["categorical"]["columns"]
+
+
 def test_image_and_gan_models_export(tmp_path):
     _, _, digits = _bundle(tmp_path, "digits", {
         "data": {"target": "digit"}, "input": {"kind": "image"},
