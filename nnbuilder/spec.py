@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .errors import SpecError
-from .layers import LAYERS
-from .layers.residual import ResidualSpec
 from .optim import OPTIMIZERS, SCHEDULES
 from .spec_errors import describe_errors, did_you_mean
+from .spec_layers import LayerSpec  # noqa: F401  (re-exported)
+from .spec_tasks import AutoencoderSpec, GanSpec  # noqa: F401  (re-exported)
 from .spec_inputs import (  # noqa: F401  (re-exported: the input kinds are part of the spec)
     INPUT_KINDS, ImageInputSpec, InputSpec, SequenceInputSpec, StrictSpec, TabularInputSpec,
 )
@@ -31,12 +31,23 @@ _Strict = StrictSpec  # every section forbids unknown keys
 
 
 class SplitSpec(_Strict):
-    train: float = Field(0.7, gt=0.0, lt=1.0, description="Share of rows the network learns from.")
+    train: float = Field(
+        0.7, gt=0.0, lt=1.0,
+        description="Share of rows the network learns from (0.7 = 70%). More training rows usually give a better "
+        "model; too few and it cannot learn the pattern, but too many leave too few rows to check it on.",
+    )
     val: float = Field(
         0.15, ge=0.0, lt=1.0,
-        description="Share of rows held out to watch for overfitting and to pick the best epoch (early stopping).",
+        description="Share of rows held out to watch for overfitting and to pick the best epoch (early stopping). "
+        "Too small and the validation loss is noisy, so a lucky epoch wins; larger costs training rows. 0: the "
+        "training loss picks the epoch instead.",
     )
-    test: float = Field(0.15, ge=0.0, lt=1.0, description="Share of rows kept untouched until the final evaluation.")
+    test: float = Field(
+        0.15, ge=0.0, lt=1.0,
+        description="Share of rows kept untouched until the final evaluation: an honest score on rows the network "
+        "never saw. Too small and the score is luck (a handful of rows); larger gives a surer score but fewer rows "
+        "to learn from.",
+    )
 
     @model_validator(mode="after")
     def _adds_up(self):
@@ -51,20 +62,36 @@ class SplitSpec(_Strict):
 
 class DataSpec(_Strict):
     target: str | list[str] | None = Field(
-        None, description="Column to predict. A list of numeric columns means multi-target regression. For the "
-        "autoencoder task it is optional: a label (e.g. is_anomaly) that is never an input and only colours the "
-        "latent space and scores the anomalies.",
+        None,
+        description="Column to predict (the answer the network learns). A list of numeric columns means "
+        "multi-target regression. Optional for the autoencoder task: a label (e.g. is_anomaly) that is never an "
+        "input and only colours the latent space and scores the anomalies.",
     )
     task: str = Field(
         "auto",
-        description="What to predict: 'auto' decides from the target (text, yes/no or few whole-number levels "
-        "mean classification, other numbers regression, or a forecast for a time series with the sequence input). "
-        "'autoencoder' learns to rebuild the input columns and scores each row's reconstruction error (anomalies). "
-        "'gan' learns to generate new rows like the table's (every usable column, the target included).",
-        json_schema_extra={"ui": {"choices": list(TASK_CHOICES)}},
+        description="What kind of answer to learn. 'auto' reads the target: text, yes/no or a few whole-number levels "
+        "mean classification, other numbers regression, a time series with the sequence input a forecast. Choose "
+        "yourself when auto guesses wrong, or to find anomalies or make synthetic rows.",
+        json_schema_extra={"ui": {"choices": list(TASK_CHOICES), "notes": {
+            "auto": "decided from the target column (see above)",
+            "classification": "predict a category (a class); the output gives each class a probability",
+            "regression": "predict a number; the error is measured in the target's own units",
+            "forecast": "predict a time series' value some steps ahead (sequence input, time_series layout)",
+            "autoencoder": "rebuild each row through a narrow layer; rows rebuilt badly are flagged as anomalies",
+            "gan": "learn to generate new rows like the table's, every usable column included (synthetic data)",
+        }}},
     )
-    drop_columns: list[str] = Field(default_factory=list, description="Columns the network must not see.")
-    split: SplitSpec = Field(default_factory=SplitSpec, description="How rows are divided into train, validation and test.")
+    drop_columns: list[str] = Field(
+        default_factory=list,
+        description="Columns the network must not see: identifiers, and anything known only after the answer (it "
+        "leaks the answer, so the score looks great and real use fails). Drop too few and it memorises or cheats; "
+        "too many and it loses useful clues.",
+    )
+    split: SplitSpec = Field(
+        default_factory=SplitSpec,
+        description="How rows are divided: the network learns from train, validation watches for overfitting while "
+        "it trains, and test gives the final honest score. The three shares add up to 1.",
+    )
 
     @field_validator("task")
     @classmethod
@@ -78,39 +105,68 @@ class DataSpec(_Strict):
 
 class TrainingSpec(_Strict):
     optimizer: str = Field(
-        "adam", description="How the weights are updated from the gradients.",
+        "adam",
+        description="The rule that turns gradients (which way each weight should move to lower the loss) into "
+        "weight updates. adam works well with little tuning; sgd needs a carefully chosen learning rate and "
+        "momentum but can generalise a little better.",
         json_schema_extra={"ui": {"choices": list(OPTIMIZERS)}},
     )
     learning_rate: float = Field(
         0.001, gt=0.0, le=10.0,
-        description="Step size of each update. Too high and the loss jumps around or explodes; too low and it crawls.",
+        description="Size of each weight update. Too high: the loss jumps around or explodes (NaN); too low: it crawls "
+        "and stalls before the model is good. Start near 0.001 for adam or 0.01-0.1 for sgd and change it by "
+        "factors of 3 to 10.",
         json_schema_extra={"ui": {"log": True}},
     )
     batch_size: int = Field(
         32, ge=1, le=65536,
-        description="Rows per update. Small batches are noisy but often generalise better; large ones are faster per epoch.",
+        description="Rows averaged for each weight update. Smaller batches give more, noisier updates: often better "
+        "generalisation but slower epochs. Larger ones give smooth, fast epochs but fewer updates, and may need "
+        "a higher learning rate. 32-256 is typical.",
     )
-    epochs: int = Field(100, ge=1, le=100000, description="Passes over the training rows.")
+    epochs: int = Field(
+        100, ge=1, le=100000,
+        description="Passes over all the training rows. Too few and the network underfits (the loss is still "
+        "falling when training stops); too many wastes time and overfits, unless early stopping halts the run and "
+        "keeps the best epoch.",
+    )
     weight_decay: float = Field(
         0.0, ge=0.0, le=1.0,
-        description="L2 penalty pulling weights towards zero; fights overfitting, too much underfits.",
+        description="L2 penalty pulling every weight towards zero; fights overfitting (validation loss rising while "
+        "the training loss falls). Too much and the network underfits (both losses stay high); too little does "
+        "nothing. Try 1e-4 to 1e-2.",
         json_schema_extra={"ui": {"step": 0.0001}},
     )
     l1: float = Field(
         0.0, ge=0.0, le=1.0,
-        description="L1 penalty on weights; pushes unhelpful weights to exactly zero.",
+        description="L1 penalty on the weights: pushes unhelpful weights to exactly zero, so the network ignores "
+        "useless inputs. Fights overfitting like weight decay; too high and most weights die (underfitting), too "
+        "low has no effect. Try 1e-5 to 1e-3.",
         json_schema_extra={"ui": {"step": 0.0001}},
     )
-    momentum: float = Field(0.9, ge=0.0, lt=1.0, description="For sgd and rmsprop: how much of the last step carries over.")
+    momentum: float = Field(
+        0.9, ge=0.0, lt=1.0,
+        description="For sgd and rmsprop: the share of the previous step carried into the next, like a ball "
+        "rolling downhill. Higher (0.9-0.99) speeds through flat stretches but can overshoot and oscillate; lower "
+        "(0) follows each batch alone and is slower.",
+    )
     early_stopping_patience: int = Field(
         10, ge=0, le=100000,
-        description="Stop after this many epochs without a better validation loss and keep the best weights; 0 turns it off.",
+        description="Stop after this many epochs without a better validation loss; the best epoch's weights are kept "
+        "either way. Too low stops in a temporary plateau (underfitting); too high wastes epochs while the network "
+        "overfits. 0 turns early stopping off.",
     )
     lr_schedule: str = Field(
-        "none", description="How the learning rate changes over the epochs.",
+        "none",
+        description="How the learning rate changes over the epochs. A high rate early moves fast; a lower one later "
+        "settles into a good minimum instead of bouncing around it.",
         json_schema_extra={"ui": {"choices": list(SCHEDULES)}},
     )
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Fixes the random start so a run can be repeated exactly.")
+    seed: int = Field(
+        0, ge=0, le=2**31 - 1,
+        description="Fixes the luck of a run (the split, the starting weights, the batch order, dropout) so it can "
+        "be repeated exactly. Any number works; try a few to see how much a result depends on luck.",
+    )
 
     @field_validator("optimizer")
     @classmethod
@@ -129,74 +185,27 @@ def _one_of(value: str, choices) -> str:
     return value
 
 
-LayerSpec = Annotated[Union[tuple(t.spec for t in LAYERS.values())], Field(discriminator="type")]
-# A residual block holds layers of any type (itself included), so its model completes once the union exists.
-ResidualSpec.model_rebuild(_types_namespace={"AnyLayerSpec": LayerSpec})
-
-
-class AutoencoderSpec(_Strict):
-    """The autoencoder task's network: `layers` is the encoder, then a linear latent layer, then the decoder.
-
-    The decoder mirrors the encoder unless `mirror_decoder` is off; the output rebuilds every input feature.
-    """
-
-    latent_dim: int = Field(
-        2, ge=1, le=1024,
-        description="Neurons in the narrow middle (latent) layer every row is squeezed through. 2 lets the "
-        "latent space be plotted directly; more keeps more detail (a plot then shows its 2-D projection).",
-    )
-    mirror_decoder: bool = Field(
-        True,
-        description="Build the decoder as the encoder's mirror image (its dense layers in reverse order, same units "
-        "and activations). Turn it off to stack your own decoder layers.",
-    )
-    decoder: list[LayerSpec] = Field(
-        default_factory=list,
-        description="The decoder's hidden layers, first to last, when mirror_decoder is off (ignored otherwise).",
-    )
-    threshold_quantile: float = Field(
-        0.95, gt=0.0, lt=1.0,
-        description="Rows whose reconstruction error is above this quantile of the training rows' errors are "
-        "flagged as anomalies (0.95: the worst 5% of training rows). The Evaluate page's slider changes it afterwards.",
-        json_schema_extra={"ui": {"step": 0.01}},
-    )
-
-    @model_validator(mode="after")
-    def _has_decoder(self):
-        if not self.mirror_decoder and not self.decoder:
-            raise ValueError("has mirror_decoder off but no decoder layers; add at least one decoder layer "
-                             "(e.g. a dense layer), or turn mirror_decoder on")
-        return self
-
-
-class GanSpec(_Strict):
-    """The GAN task's networks: `layers` is the generator (noise -> row), `discriminator` the critic (row -> logit)."""
-
-    noise_dim: int = Field(16, ge=1, le=1024, description="Random numbers fed to the generator for each row it makes.")
-    discriminator: list[LayerSpec] = Field(
-        default_factory=lambda: [{"type": "dense", "units": 64, "activation": "leaky_relu"},
-                                 {"type": "dropout", "rate": 0.1},
-                                 {"type": "dense", "units": 32, "activation": "leaky_relu"}],
-        validate_default=True, description="The discriminator's hidden layers, first to last: it learns to tell real rows from generated "
-        "ones, and the generator learns to fool it.",
-    )
-    discriminator_lr_factor: float = Field(
-        1.0, gt=0.0, le=100.0,
-        description="The discriminator's learning rate as a multiple of training.learning_rate (below 1 slows a "
-        "discriminator that wins too easily).",
-    )
-
-
 class NetworkSpec(_Strict):
-    version: Literal[1] = Field(SPEC_VERSION, description="Spec format version.")
-    data: DataSpec = Field(default_factory=DataSpec, description="Which data to learn from and how to split it.")
-    input: InputSpec = Field(default_factory=TabularInputSpec, description="How rows become the network's input.")
+    version: Literal[1] = Field(
+        SPEC_VERSION,
+        description="Spec format version, 1 for now: it lets a later nnbuilder read this file, or say clearly that "
+        "it cannot. Leave it as it is.",
+    )
+    data: DataSpec = Field(default_factory=DataSpec,
+                           description="What to predict, which columns to leave out and how to split the rows.")
+    input: InputSpec = Field(default_factory=TabularInputSpec,
+                             description="How each row becomes the network's input: a table row, an image or a sequence.")
     layers: list[LayerSpec] = Field(
         default_factory=list,
-        description="Hidden layers, first to last. Input and output layers follow from the data. "
-        "An empty list is a linear/logistic model (a perceptron).",
+        description="Hidden layers, first to last; the input and output layers follow from the data. An empty list is "
+        "a linear/logistic model (a perceptron). More layers learn more complex patterns but train slower and "
+        "overfit small data.",
     )
-    training: TrainingSpec = Field(default_factory=TrainingSpec, description="Optimiser and training-loop settings.")
+    training: TrainingSpec = Field(
+        default_factory=TrainingSpec,
+        description="How the network learns: optimiser, learning rate, batch size, epochs, regularisation and early "
+        "stopping.",
+    )
     autoencoder: AutoencoderSpec | None = Field(
         None,
         description="The autoencoder task's latent layer, decoder and anomaly threshold (layers are its encoder). "

@@ -20,41 +20,58 @@ class StrictSpec(BaseModel):
 class TabularInputSpec(StrictSpec):
     """Rows of columns. Other input kinds join this union by `kind`."""
 
-    kind: Literal["tabular"] = Field("tabular", description="How each row becomes the network's input.")
+    kind: Literal["tabular"] = Field(
+        "tabular",
+        description="tabular: each row's columns become one flat list of numbers (numbers scaled, dates split into "
+        "parts, categories encoded), the usual input for a table.",
+    )
     categorical: Literal["one_hot", "embedding"] = Field(
         "one_hot",
-        description="How text categories reach the network. one_hot: one 0/1 input per category (simple; fine for a "
-        "few categories). embedding: columns with many categories (a city, a product code) get a small learned vector "
-        "per category instead, so a column with thousands of values stays usable and similar categories can end up "
-        "close together.",
+        description="How text categories (a colour, a city, a plan) become numbers. one_hot is simple and exact for a "
+        "few categories; embedding keeps columns with hundreds of categories small and lets similar categories "
+        "end up close together.",
+        json_schema_extra={"ui": {"notes": {
+            "one_hot": "one 0/1 input per category: simple, but a column with thousands of values makes thousands "
+                       "of inputs",
+            "embedding": "a small learned vector per category for columns with at least embedding_min_levels "
+                         "values; the other columns stay one-hot",
+        }}},
     )
     embedding_min_levels: int = Field(
         10, ge=2, le=10_000,
-        description="With embedding: a categorical column with at least this many distinct values is embedded; "
-        "columns with fewer stay one-hot.",
+        description="With embedding: a text column with at least this many distinct values is embedded; columns with "
+        "fewer stay one-hot. Lower embeds more columns (fewer inputs, but small ones gain little); higher keeps "
+        "more one-hot (simple, but wide).",
     )
     embedding_dim: int | None = Field(
         None, ge=1, le=256,
-        description="With embedding: the length of each category's learned vector. Leave empty for a size that grows "
-        "with the number of categories (about 1.6 × levels^0.56, at most 16).",
+        description="With embedding: the length of each category's learned vector. Larger holds more about each "
+        "category but overfits rare ones; smaller is compact but can blur categories together. Leave empty for a "
+        "size that grows with the categories (at most 16).",
     )
 
 
 class ImageInputSpec(StrictSpec):
     """One image per row, stored as pixel columns (channel first: all of channel 0 row by row, then channel 1 ...)."""
 
-    kind: Literal["image"] = Field("image", description="How each row becomes the network's input.")
+    kind: Literal["image"] = Field(
+        "image",
+        description="image: each row holds one picture's pixels, which the network reads as channels × height × "
+        "width, so convolution layers can find local patterns.",
+    )
     channels: int | None = Field(
         None, ge=1, le=3,
         description="Colour channels: 1 for greyscale, 3 for RGB. Leave empty to infer it from the number of pixel columns.",
     )
     height: int | None = Field(
         None, ge=1, le=4096,
-        description="Image height in pixels. Leave empty to infer it (a square image is assumed).",
+        description="Image height in pixels. Leave empty to infer it from the number of pixel columns (a square image "
+        "is assumed).",
     )
     width: int | None = Field(
         None, ge=1, le=4096,
-        description="Image width in pixels. Leave empty to infer it (a square image is assumed).",
+        description="Image width in pixels. Leave empty to infer it from the number of pixel columns (a square image "
+        "is assumed).",
     )
     pixel_columns: list[str] | None = Field(
         None,
@@ -62,8 +79,9 @@ class ImageInputSpec(StrictSpec):
     )
     pixel_max: float | None = Field(
         None, gt=0.0,
-        description="The brightest possible pixel value; pixels are divided by it to lie in [0, 1]. "
-        "Leave empty to take the largest value in the training rows (e.g. 16 for sklearn digits, 255 for most images).",
+        description="The brightest possible pixel value; pixels are divided by it to lie in [0, 1], the range networks "
+        "learn best from. Leave empty to take the largest value in the training rows (16 for sklearn digits, 255 "
+        "for most images).",
     )
 
     @field_validator("channels")
@@ -85,12 +103,19 @@ class SequenceInputSpec(StrictSpec):
     rows: each row is one sequence, its `value_columns` read in order as steps × features.
     """
 
-    kind: Literal["sequence"] = Field("sequence", description="How each row becomes the network's input.")
+    kind: Literal["sequence"] = Field(
+        "sequence",
+        description="sequence: each example is a series of time steps read in order (a window of a time series, or "
+        "one row's ordered columns), for recurrent, conv1d and transformer layers.",
+    )
     layout: Literal["time_series", "rows"] = Field(
         "time_series",
-        description="time_series: each row is one time step of a long series, cut into sliding windows. "
-        "rows: each row is a whole sequence stored in ordered columns (t0, t1, ...).",
-        json_schema_extra={"ui": {"choices": ["time_series", "rows"]}},
+        description="How the table holds the sequences: one long series spread over many rows (time_series), or one "
+        "whole sequence in each row's ordered columns (rows).",
+        json_schema_extra={"ui": {"choices": ["time_series", "rows"], "notes": {
+            "time_series": "each row is one time step of a long series, cut into sliding windows",
+            "rows": "each row is a whole sequence stored in ordered columns (t0, t1, ...)",
+        }}},
     )
     time_column: str | None = Field(
         None, description="time_series only: the column that orders the rows (dates or numbers). "
@@ -107,13 +132,14 @@ class SequenceInputSpec(StrictSpec):
     )
     window: int = Field(
         24, ge=2, le=10_000,
-        description="time_series only: time steps each window shows the network. Long enough to cover one "
-        "season (7 for a weekly pattern in daily data, 24 for a daily one in hourly data).",
+        description="time_series only: time steps each window shows the network; cover one season (7 for a weekly "
+        "pattern in daily data, 24 for a daily one in hourly data). Too short misses the pattern; longer gives "
+        "fewer windows and slower training.",
     )
     horizon: int = Field(
         1, ge=1, le=10_000,
         description="time_series forecasting only: how many steps after the window's last step the predicted "
-        "value lies (1 = the next step).",
+        "value lies (1 = the next step). This is the question you ask, not a knob: further ahead is harder.",
     )
     steps: int | None = Field(
         None, ge=1, le=100_000,

@@ -162,7 +162,6 @@ def test_anomaly_class_is_the_rarer_value():
 def test_separates_injected_anomalies(trained):
     test = trained.metrics["test"]
     assert test["roc_auc"] >= 0.9, test
-    assert trained.seconds < 30
     for key in ("reconstruction_error_mean", "reconstruction_error_median", "reconstruction_error_p95",
                 "reconstruction_error_max", "threshold", "flagged_share", "precision", "recall"):
         assert test[key] is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +34,12 @@ def _short_spec(epochs: int = 3, **input_fields) -> dict:
 
 
 def test_lstm_forecaster_beats_the_last_value_baseline(sales, one_thread):
-    started = time.perf_counter()
     trained = train_from_spec(sales, load_spec(PRESET), device="cpu")
-    seconds = time.perf_counter() - started
     test = trained.metrics["test"]
     assert trained.task == "forecast" and test["n"] > 100
     assert test["rmse"] < 0.75 * test["baseline_rmse"], test  # a clear margin, not luck
     assert test["mae"] < 0.75 * test["baseline_mae"], test
     assert test["r2"] > 0.6
-    assert seconds < 60
     details = trained.details["test"]
     assert len(details["actual"]) == len(details["predicted"]) == len(details["baseline"]) == len(details["time"])
     assert details["time"][0] > "2024-07-01"  # the test period is the end of the series

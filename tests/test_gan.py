@@ -100,7 +100,6 @@ def test_gan_fools_the_classifier_better_than_an_independent_sampler(trained):
     quality = trained.metrics["quality"]
     assert quality["auc"]["gan"] < quality["auc"]["independent"] - 0.05, quality["auc"]
     assert quality["correlation_difference"]["gan"] < quality["correlation_difference"]["independent"] / 2
-    assert trained.seconds < 30
 
 
 def test_quality_report_compares_every_column(trained):

@@ -5,6 +5,8 @@ Literal choices and the `json_schema_extra["ui"]` hints) into a small plain
 record; it is pure and unit-tested. `field_widget` turns that record into the
 matching Streamlit input. Inclusive bounds become the widget's min/max;
 exclusive ones are left to the engine, whose message then names the problem.
+Its help tooltip is the field's description, one line per choice, and the plain
+meaning of any technical word it uses (nnbuilder.glossary).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import annotated_types as at
 import streamlit as st
 from pydantic import BaseModel
 
+from nnbuilder.glossary import glossed_terms
 from nnbuilder.layers import ACTIVATIONS
 from nnbuilder.optim import OPTIMIZERS, SCHEDULES
 
@@ -30,20 +33,13 @@ LABELS = {
     "learning_rate": "Learning rate",
 }
 
-# One line per choice, shown in the help tooltip (the registries carry these texts).
+# One line per choice, shown in the help tooltip. Registry-backed choices take their lines from the
+# registries; any other choice field carries them beside itself as `json_schema_extra["ui"]["notes"]`.
 CHOICE_NOTES = {
     "optimizer": {name: note for name, (_, note) in OPTIMIZERS.items()},
     "lr_schedule": dict(SCHEDULES),
     "activation": {name: note for name, (_, note) in ACTIVATIONS.items()},
     "function": {name: note for name, (_, note) in ACTIVATIONS.items()},
-    "task": {
-        "auto": "decided from the target column",
-        "classification": "predict a category",
-        "regression": "predict a number",
-        "forecast": "predict a time series' value some steps ahead (sequence input)",
-        "autoencoder": "rebuild each row through a narrow layer; badly rebuilt rows are anomalies",
-        "gan": "learn to generate new rows like the table's, every column included (synthetic data)",
-    },
 }
 
 
@@ -116,7 +112,7 @@ def field_meta(model: type[BaseModel], name: str) -> FieldMeta:
     bounds = _bounds(info.metadata)
     default = info.get_default(call_default_factory=True)
     return FieldMeta(
-        name=name, label=humanize(name), help=_help_text(name, info.description or "", choices),
+        name=name, label=humanize(name), help=_help_text(name, info.description or "", choices, ui.get("notes")),
         kind=kind, default=default, choices=choices, step=ui.get("step"), log=bool(ui.get("log")),
         optional=optional and kind in ("int", "float"), **bounds,
     )
@@ -136,10 +132,14 @@ def _bounds(metadata) -> dict:
     return out
 
 
-def _help_text(name: str, description: str, choices: tuple) -> str:
-    notes = CHOICE_NOTES.get(name, {})
+def _help_text(name: str, description: str, choices: tuple, notes: dict | None = None) -> str:
+    """The field's description, one markdown line per choice (what picking it does), then the plain
+    meaning of the technical words it used (nnbuilder.glossary), so no term goes unexplained."""
+    notes = notes or CHOICE_NOTES.get(name, {})
     lines = [f"- **{choice}**: {notes[choice]}" for choice in choices if choice in notes]
-    return description + ("\n\n" + "\n".join(lines) if lines else "")
+    text = description + ("\n\n" + "\n".join(lines) if lines else "")
+    terms = [f"*{term}*: {meaning}" for term, meaning in glossed_terms(text)]
+    return text + ("\n\n" + "\n\n".join(terms) if terms else "")
 
 
 def log_grid(meta: FieldMeta, current: float | None = None) -> list[float]:

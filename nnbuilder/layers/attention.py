@@ -26,7 +26,7 @@ class TransformerEncoderSpec(LayerSpecBase):
         4, ge=1, le=16,
         description="Attention heads: each looks at the sequence separately and can follow a different kind of "
         "relation between steps. More heads see more patterns at once but each gets a smaller share of model_dim; "
-        "model_dim must be divisible by heads.",
+        "fewer get more room each. model_dim must be divisible by heads.",
     )
     model_dim: int = Field(
         64, ge=1, le=MAX_MODEL_DIM, validate_default=True,  # checked against heads even when left at its default
@@ -44,26 +44,35 @@ class TransformerEncoderSpec(LayerSpecBase):
     dropout: float = Field(
         0.1, ge=0.0, lt=1.0,
         description="Fraction of attention weights and activations zeroed while training. Fights overfitting; "
-        "too high and the network underfits.",
+        "too high and the network underfits, too low (0) lets it memorise small data.",
         json_schema_extra={"ui": {"step": 0.05}},
     )
     positional_encoding: Literal["sinusoidal", "learned", "none"] = Field(
         "sinusoidal",
-        description="How each step learns where it is: attention alone ignores order. 'sinusoidal' adds fixed "
-        "waves (no parameters); 'learned' adds a trained vector per position (fits the data's length exactly, "
-        "more parameters); 'none' treats the sequence as an unordered set.",
+        description="How each step learns where it is in the sequence: attention alone ignores order, so without "
+        "positions 'a then b' looks the same as 'b then a'.",
+        json_schema_extra={"ui": {"notes": {
+            "sinusoidal": "adds fixed waves of different speeds (no parameters); the usual choice",
+            "learned": "adds a trained vector per position: fits the data's length exactly, more parameters",
+            "none": "no positions: the sequence is treated as an unordered set",
+        }}},
     )
     blocks: int = Field(
         2, ge=1, le=6,
         description="Encoder blocks stacked, each with its own attention and feed-forward part. More blocks "
-        "model more complex relations but train slower and overfit small data.",
+        "model more complex relations but train slower and overfit small data; fewer (1-2) suit short series.",
     )
     pooling: Literal["none", "mean", "cls", "last"] = Field(
         "mean",
-        description="How the steps become the output. 'none' keeps every step (time steps × model_dim), needed "
-        "when a recurrent or another transformer layer follows; 'mean' averages the steps; 'cls' adds a learned "
-        "summary token and outputs it; 'last' outputs the final step. The last three give one vector (model_dim) "
-        "for a dense or output layer.",
+        description="How the steps become the output: keep every step for another sequence layer, or summarise them "
+        "into one vector (model_dim) for a dense or output layer.",
+        json_schema_extra={"ui": {"notes": {
+            "none": "keeps every step (time steps × model_dim); needed when a recurrent or another transformer "
+                    "layer follows",
+            "mean": "averages the steps into one vector; a robust default",
+            "cls": "adds a learned summary token in front and outputs it (as BERT does)",
+            "last": "outputs the final step, which has looked at all the others",
+        }}},
     )
 
     @field_validator("model_dim")

@@ -75,17 +75,36 @@ def _same_padding(kernel: int) -> tuple[int, int]:
 class _ConvFields(LayerSpecBase):
     filters: int = Field(
         16, ge=1, le=4096,
-        description="Number of filters (output channels). Each learns one local pattern, e.g. an edge or a stroke.",
+        description="Number of filters (output channels); each learns one local pattern, such as an edge or a stroke. "
+        "More finds more kinds of pattern but is slower and overfits small data; too few misses patterns. Often "
+        "doubled after each pooling (16, 32, 64).",
         json_schema_extra={"ui": {"step": 8}},
     )
-    kernel_size: int = Field(3, ge=1, le=64, description="Width of each filter's window in pixels (or steps); 3 is typical.")
-    stride: int = Field(1, ge=1, le=64, description="How far the window moves each step; 2 halves the size.")
+    kernel_size: int = Field(
+        3, ge=1, le=64,
+        description="Width of each filter's window in pixels (or steps); 3 is typical. Larger windows see bigger "
+        "patterns at once but add parameters; smaller ones see fine detail and stack cheaply (two 3s see as far "
+        "as one 5).",
+    )
+    stride: int = Field(
+        1, ge=1, le=64,
+        description="How far the window moves each step; 2 halves the size, a cheap way to shrink. Larger strides "
+        "are faster but skip detail; smaller (1) looks at every position.",
+    )
     padding: Padding = Field(
         "same",
-        description="'same' pads with zeros so the size is kept (divided by the stride); 'valid' adds no padding, "
-        "so the size shrinks by kernel - 1.",
+        description="What happens at the edges: 'same' lets the window hang over the border (zeros added) so the size "
+        "is kept; 'valid' keeps it inside, so the output shrinks a little with every layer.",
+        json_schema_extra={"ui": {"notes": {
+            "same": "pads with zeros so the output keeps the input's size (divided by the stride); the usual choice",
+            "valid": "no padding: height and width (or steps) shrink by kernel_size - 1, and edges count less",
+        }}},
     )
-    activation: ActivationName = Field("relu", description="Non-linearity after the convolution.")
+    activation: ActivationName = Field(
+        "relu",
+        description="The non-linearity after the convolution; relu is the usual choice. Without one (linear), "
+        "stacked convolutions collapse into a single one and can only find straight-line combinations.",
+    )
 
 
 class Conv2dSpec(_ConvFields):
@@ -130,9 +149,15 @@ def _build_conv1d(spec: Conv1dSpec, shape: Shape) -> nn.Module:
 # ---- pooling -----------------------------------------------------------------------------------
 
 class _PoolFields(LayerSpecBase):
-    pool_size: int = Field(2, ge=1, le=64, description="Size of the window pooled into one value; 2 halves the size.")
+    pool_size: int = Field(
+        2, ge=1, le=64,
+        description="Size of the window pooled into one value; 2 halves the size. Larger pools shrink faster and "
+        "ignore bigger shifts but throw away detail; smaller keep more (1 does nothing).",
+    )
     stride: int | None = Field(
-        None, ge=1, le=64, description="How far the window moves each step; leave empty to use the pool size.",
+        None, ge=1, le=64,
+        description="How far the window moves each step; leave empty to use the pool size (windows side by side). "
+        "Smaller than the pool size overlaps the windows (keeps more); larger skips values.",
     )
 
 
@@ -201,7 +226,7 @@ for _name, _spec, _label, _summary, _shape, _build in [
      "Keeps the strongest response in each small window, shrinking the image and ignoring small shifts.",
      _pool_shape("maxpool2d"), _pool_build(nn.MaxPool2d, False)),
     ("avgpool2d", AvgPool2dSpec, "Average pooling 2D",
-     "Averages each small window, shrinking the image smoothly.",
+     "Averages each small window, shrinking the image smoothly while every value still counts a little.",
      _pool_shape("avgpool2d"), _pool_build(nn.AvgPool2d, False)),
     ("conv1d", Conv1dSpec, "Convolution 1D (sequences)",
      "Slides learned filters along the steps of a sequence or signal to find local patterns.",
@@ -210,7 +235,7 @@ for _name, _spec, _label, _summary, _shape, _build in [
      "Keeps the strongest response in each window of steps, shortening the sequence.",
      _pool_shape("maxpool1d"), _pool_build(nn.MaxPool1d, True)),
     ("avgpool1d", AvgPool1dSpec, "Average pooling 1D",
-     "Averages each window of steps, shortening the sequence smoothly.",
+     "Averages each window of steps, shortening the sequence smoothly while every step still counts a little.",
      _pool_shape("avgpool1d"), _pool_build(nn.AvgPool1d, True)),
     ("global_avg_pool", GlobalAvgPoolSpec, "Global average pooling",
      "Averages each channel over the whole image (or each feature over all steps): one number per channel.",

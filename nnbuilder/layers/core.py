@@ -26,12 +26,14 @@ class DenseSpec(LayerSpecBase):
     type: Literal["dense"] = "dense"
     units: int = Field(
         64, ge=1, le=16384,
-        description="Number of neurons. More units fit more complex patterns but overfit small data and train slower.",
+        description="Number of neurons. More units fit more complex patterns but overfit small data and train slower; "
+        "too few and the network underfits (it cannot bend enough to follow the data). 16-128 suits most tables.",
         json_schema_extra={"ui": {"step": 8}},
     )
     activation: ActivationName = Field(
         "relu",
-        description="Non-linearity after the layer. Without one, any stack of dense layers is just one linear model.",
+        description="The non-linearity after the layer: what lets the network bend its decision boundary. Without one "
+        "(linear), any stack of dense layers collapses into a single straight-line model. relu is a good default.",
     )
 
 
@@ -46,7 +48,9 @@ class DropoutSpec(LayerSpecBase):
     type: Literal["dropout"] = "dropout"
     rate: float = Field(
         0.2, ge=0.0, lt=1.0,
-        description="Fraction of inputs zeroed at random while training. Fights overfitting; too high and the network underfits.",
+        description="Fraction of values zeroed at random while training (never when predicting), so no neuron can rely "
+        "on another. Fights overfitting: raise it when validation loss climbs; too high (over ~0.5) underfits, too "
+        "low does nothing. 0.1-0.3 is typical.",
         json_schema_extra={"ui": {"step": 0.05}},
     )
 
@@ -74,7 +78,11 @@ def _build_layernorm(spec: LayerNormSpec, shape: Shape) -> nn.Module:
 
 class ActivationSpec(LayerSpecBase):
     type: Literal["activation"] = "activation"
-    function: ActivationName = Field("relu", description="The non-linearity to apply on its own.")
+    function: ActivationName = Field(
+        "relu",
+        description="The non-linearity to apply on its own, e.g. after a batch normalisation. It is what lets "
+        "stacked layers learn curves instead of one straight line.",
+    )
 
 
 def _same(spec, shape: Shape) -> Shape:
@@ -83,7 +91,7 @@ def _same(spec, shape: Shape) -> Shape:
 
 register_layer(LayerType(
     "dense", DenseSpec, "Dense (fully connected)",
-    "Every input connects to every neuron; the workhorse of tabular networks.",
+    "Every input connects to every neuron, which weighs and adds them up; the workhorse of tabular networks.",
     output_shape=lambda spec, shape: (spec.units,),
     build=_build_dense,
 ))
@@ -95,7 +103,8 @@ register_layer(LayerType(
 ))
 register_layer(LayerType(
     "batchnorm", BatchNormSpec, "Batch normalisation",
-    "Re-centres and re-scales each feature over the mini-batch; often lets you use a higher learning rate.",
+    "Re-centres and re-scales each feature over the mini-batch; steadies deep networks and often allows a higher "
+    "learning rate.",
     output_shape=_same,
     build=_build_batchnorm,
 ))
@@ -107,7 +116,7 @@ register_layer(LayerType(
 ))
 register_layer(LayerType(
     "activation", ActivationSpec, "Activation",
-    "Applies a non-linearity on its own, e.g. after a batch normalisation.",
+    "Applies a non-linearity on its own, e.g. after a batch normalisation; it is what makes stacked layers bend.",
     output_shape=_same,
     build=lambda spec, shape: make_activation(spec.function),
 ))

@@ -50,8 +50,9 @@ class _RecurrentSpec(LayerSpecBase):
     )
     layers: int = Field(
         1, ge=1, le=4,
-        description="Recurrent layers stacked inside this block, each reading every step of the one below. "
-        "2 can learn more abstract patterns; more trains slowly and overfits small data.",
+        description="Recurrent layers stacked inside this block, each reading every step of the one below. More (2-3) "
+        "can learn more abstract patterns but train slowly and overfit small data; fewer (1) is usually enough "
+        "for short, simple sequences.",
     )
     bidirectional: bool = Field(
         False,
@@ -68,7 +69,8 @@ class _RecurrentSpec(LayerSpecBase):
     dropout: float = Field(
         0.0, ge=0.0, lt=1.0,
         description="Fraction of values zeroed between the stacked layers while training (no effect when "
-        "layers is 1). Fights overfitting; too high and the network underfits.",
+        "layers is 1). Fights overfitting; too high and the network underfits, too low (0) lets a big stack "
+        "memorise small data.",
         json_schema_extra={"ui": {"step": 0.05}},
     )
 
