@@ -6,7 +6,7 @@ import streamlit as st
 from nnbuilder.data import detect_task, infer_roles, read_csv
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.data_embedding import max_categories
-from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec, TabularInputSpec
+from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec, SplitSpec, TabularInputSpec
 from nnbuilder.tasks import task_label
 from ui import charts, engine, state
 from ui.page import header, next_step, show_error, show_warnings
@@ -189,15 +189,15 @@ with col_detected:
 drop_options = [c for c in columns if c != target and not (isinstance(target, list) and c in target)]
 data["drop_columns"] = st.multiselect(
     "Columns to leave out", drop_options, default=[c for c in data.get("drop_columns", []) if c in drop_options],
-    key=f"drop_{rev}_{target}", help=DataSpec.model_fields["drop_columns"].description + " IDs, names and free "
-    "text that says nothing general about a row belong here.",
+    key=f"drop_{rev}_{target}", help=DataSpec.model_fields["drop_columns"].description,
 )
 
 split = data.setdefault("split", {"train": 0.7, "val": 0.15, "test": 0.15})
 train_pct = min(95, max(5, round(split.get("train", 0.7) * 100)))
 start = (train_pct, min(100, max(train_pct, round((split.get("train", 0.7) + split.get("val", 0.15)) * 100))))
 low, high = st.slider("Split: training | validation | test (%)", 5, 100, start, step=5, key=f"split_{rev}",
-                      help=DataSpec.model_fields["split"].description + " Drag the two handles.")
+                      help=DataSpec.model_fields["split"].description + " Drag the two handles.\n\n" + "\n".join(
+                          f"- **{n}**: {SplitSpec.model_fields[n].description}" for n in ("train", "val", "test")))
 data["split"] = {"train": low / 100, "val": (high - low) / 100, "test": round(1 - high / 100, 2)}
 st.caption(f"Training {low}% · validation {high - low}% · test {100 - high}% of the rows.")
 
