@@ -7,6 +7,7 @@ from nnbuilder.tasks import TASK_KINDS
 from ui import charts, state
 from ui.anomaly_view import show_anomalies
 from ui.gan_view import show_gan
+from ui.importance_view import render_importance
 from ui.page import header, next_step
 from ui.training import format_metric
 from ui.session import start as start_session
@@ -107,6 +108,9 @@ elif trained.task != "autoencoder":
         residual_col.plotly_chart(charts.residuals_figure(details["actual"], details["predicted"], index, name),
                                   key="residuals")
         residual_col.caption("Errors should scatter evenly around zero, with no pattern.")
+
+if trained.task != "autoencoder":  # it predicts no target: its anomaly view above is its explanation
+    render_importance(trained, state.trained_frame())
 
 st.subheader("Training curves")
 history = trained.fit.history

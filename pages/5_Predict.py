@@ -7,6 +7,7 @@ from nnbuilder.data import read_csv
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.tasks import TASK_KINDS
 from ui import charts, engine, state
+from ui.importance_view import explain_prediction, render_attributions
 from ui.page import header, next_step, show_error, show_warnings
 from ui.predict_form import field_plans, render_inputs
 from ui.session import start as start_session
@@ -84,6 +85,8 @@ elif prepared.input_kind == "image":
             answer.plotly_chart(charts.probability_figure({c.removeprefix("probability_"): float(first[c])
                                                            for c in result.columns if c.startswith("probability_")}),
                                 key="probabilities")
+        with answer.expander("Why this prediction?", icon=":material/insights:"):
+            render_attributions(explain_prediction(bundle, chosen))  # says why images are not explained per pixel
     except NNBuilderError as exc:
         show_error(exc)
 else:
@@ -94,7 +97,9 @@ else:
         submitted = st.form_submit_button("Predict", type="primary")
     if submitted:
         try:  # kept in the session so the answer survives later reruns (e.g. a batch upload below)
-            st.session_state[SINGLE_RESULT] = (id(trained), bundle.predict(pd.DataFrame([row])))
+            asked = pd.DataFrame([row])
+            why = None if trained.task == "autoencoder" else explain_prediction(bundle, asked)  # its score is its why
+            st.session_state[SINGLE_RESULT] = (id(trained), bundle.predict(asked), why)
         except NNBuilderError as exc:
             st.session_state.pop(SINGLE_RESULT, None)
             show_error(exc)
@@ -114,6 +119,9 @@ else:
             probabilities = {c.removeprefix("probability_"): float(first[c])
                              for c in result.columns if c.startswith("probability_")}
             st.plotly_chart(charts.probability_figure(probabilities), key="probabilities")
+        if single[2] is not None:
+            with st.expander("Why this prediction?", expanded=True, icon=":material/insights:"):
+                render_attributions(single[2])
 
 st.subheader("Many rows")
 if series:

@@ -65,7 +65,7 @@ def test_predict_one_row_with_probabilities(iris):
     by_label(at.button, "Predict").click()
     run_ok(at)
     assert by_label(at.metric, "Prediction").value == "setosa"
-    assert len(charts(at)) == 1  # the probability bars
+    assert [c.key for c in charts(at)] == ["probabilities", "attributions"]  # the probability bars, then why
 
 
 def test_predict_uses_the_test_rows_when_the_table_is_gone(diabetes):
