@@ -1,4 +1,4 @@
-"""nnbuilder's web app: Data → Build → Train → Evaluate → Predict → Export.
+"""nnbuilder's web app: Data → Build → Train → Evaluate → Predict → Export, and guided Lessons.
 
 Run with `make run` (or `streamlit run app.py`). This entry script runs on every
 page view: it sets up the page, the session's shared state (opening on a
@@ -8,7 +8,7 @@ the URL, and the navigation. The pages themselves live in `pages/`.
 
 import streamlit as st
 
-from ui import session, state
+from ui import lesson_view, session, state
 
 st.set_page_config(page_title="nnbuilder", page_icon=":material/neurology:", layout="wide")
 
@@ -21,11 +21,15 @@ PAGES = [
     st.Page("pages/4_Evaluate.py", title="Evaluate", icon=":material/insights:"),
     st.Page("pages/5_Predict.py", title="Predict", icon=":material/online_prediction:"),
     st.Page("pages/6_Export.py", title="Export", icon=":material/download:"),
+    st.Page("pages/7_Lessons.py", title="Lessons", icon=":material/school:"),
 ]
 
 page = st.navigation(PAGES)
 with st.sidebar:
     st.caption(f"Data: **{state.display_name()}**")
+    lesson = lesson_view.active()
+    if lesson is not None:
+        st.caption(f"Lesson {lesson.order}: **{lesson.title}**")
     if state.trained() is not None:
         st.caption(f"Trained model: **{st.session_state.get(state.TRAINED_LABEL) or 'ready'}**")
     st.caption("Work through the pages from top to bottom. Your settings are kept while you switch pages.")

@@ -1,15 +1,15 @@
-"""Train: training settings, Train/Stop, and live curves polled from the background job."""
+"""Train: training settings, Train/Stop, live curves polled from the background job (with the previous run
+dashed for comparison), warnings that explain themselves, and the active lesson's one-click steps."""
 
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.diagnostics import overfitting
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.jobs import training_work
 from nnbuilder.optim import USES_MOMENTUM
 from nnbuilder.spec import TrainingSpec
 from nnbuilder.train import resolve_device
-from ui import boundary_view, charts, engine, internals_view, jobs, stack, state
+from ui import advice, boundary_view, charts, compare, engine, internals_view, jobs, lesson_view, stack, state
 from ui.page import header, show_error
 from ui.training import finished_line, job_rows, progress_text
 from ui.widgets import field_widget
@@ -36,7 +36,8 @@ def _start() -> None:
     engine.prepared_for(spec)  # data problems show here, before queueing
     df = state.data_frame()
     layers = len(spec.layers)
-    label = (f"{state.data_name().removeprefix(state.BUILTIN_PREFIX)}: {layers} layer{'s' * (layers != 1)}, "
+    name = state.data_name().removeprefix(state.BUILTIN_PREFIX).partition("?")[0]  # a lesson's options stay out
+    label = (f"{name}: {layers} layer{'s' * (layers != 1)}, "
              f"{spec.training.optimizer} lr {spec.training.learning_rate:g}, {spec.training.epochs} epochs")
     jobs.submit(label, training_work(df, spec, device="auto", views=["all"]), frame=df, spec=state.spec_dict(),
                 data_name=state.data_name(), data_warnings=state.data_warnings())
@@ -54,7 +55,7 @@ def _render(snap) -> None:
     elif snap.status == "running":
         st.progress(snap.progress, text=progress_text(snap))
     elif snap.status == "failed":
-        st.error(f"Training failed: {snap.error}", icon=":material/error:")
+        advice.render_failure(snap)
     elif snap.status == "cancelled":
         st.warning(f"Stopped by you at epoch {snap.epoch}/{snap.epochs}. The best weights so far are kept.",
                    icon=":material/pan_tool:")
@@ -63,17 +64,17 @@ def _render(snap) -> None:
         st.success(finished_line(snap.result), icon=":material/check_circle:")
         st.page_link("pages/4_Evaluate.py", label="Evaluate the model", icon=":material/insights:")
     history = list(snap.history)
-    if overfitting(history):
-        st.warning("Overfitting: the validation loss has been rising for several epochs while the training loss "
-                   "keeps falling. Try more dropout, weight decay, a smaller network or early stopping.",
-                   icon=":material/trending_up:")
+    advice.render_history(snap)
     if history:
+        previous, previous_label = compare.overlay(snap)
         loss_col, metric_col = st.columns(2)
         gan = "generator_loss" in history[-1]  # train_loss is the generator's, val_loss the discriminator's
         loss_col.plotly_chart(charts.curve_figure(history, "loss", charts.GAN_CURVE_NAMES if gan else
-                                                  ("training", "validation")), key="live_loss")
+                                                  ("training", "validation"), previous, previous_label),
+                              key="live_loss")
         if snap.metric:
-            metric_col.plotly_chart(charts.curve_figure(history, snap.metric), key="live_metric")
+            metric_col.plotly_chart(charts.curve_figure(history, snap.metric, previous=previous,
+                                                        previous_label=previous_label), key="live_metric")
     if history and "generator_loss" not in history[-1]:  # views of the network as it learns (nnbuilder.probes)
         boundary_tab, neurons_tab, inside_tab = st.tabs(["Decision boundary", "Neurons", "Inside the training"])
         with boundary_tab:
@@ -86,6 +87,14 @@ def _render(snap) -> None:
 
 header(3, "Train", "Choose how the network learns, then press **Train**. The curves update while it trains; "
        "you can switch pages or even reload, and the run keeps going.")
+
+lesson = lesson_view.active()
+if lesson is not None:
+    with st.expander(f"Lesson {lesson.order}: {lesson.title}", expanded=True, icon=":material/school:"):
+        lesson_view.render_steps(lesson, "train")
+        lesson_view.render_watch(lesson)
+lesson_view.show_applied()
+advice.show_applied()
 
 spec_data = state.spec_dict()
 training = spec_data.setdefault("training", {})
@@ -130,10 +139,11 @@ def live_panel() -> None:
     if snap is None:
         st.caption("No training yet. Press **Train** to start.")
         return
+    runs = jobs.my_jobs()
+    compare.remember(runs)  # finished runs' curves, for the next run's dashed overlay
     _render(snap)
     if active and snap.finished:
         st.rerun()  # a full run stops the polling and re-enables the buttons
-    runs = jobs.my_jobs()
     if len(runs) > 1:
         with st.expander(f"Your runs ({len(runs)})"):
             st.dataframe(pd.DataFrame(job_rows(runs)), hide_index=True)

@@ -17,6 +17,7 @@ APP = ROOT / "app.py"
 PAGES = {
     "Data": "pages/1_Data.py", "Build": "pages/2_Build.py", "Train": "pages/3_Train.py",
     "Evaluate": "pages/4_Evaluate.py", "Predict": "pages/5_Predict.py", "Export": "pages/6_Export.py",
+    "Lessons": "pages/7_Lessons.py",
 }
 TIMEOUT = 60  # the first run imports torch and scikit-learn
 

@@ -34,7 +34,7 @@ def test_train_runs_to_completion_with_curves_and_metric():
     snap = wait_for_job(at)
     assert snap.status == "done" and len(snap.history) == 4
     assert any(text.startswith("Training finished after 4 epochs: test accuracy") for text in texts(at.success))
-    assert len(charts(at)) == 2  # loss and accuracy curves
+    assert [c.key for c in charts(at)][:2] == ["live_loss", "live_metric"]  # loss and accuracy curves
     assert at.session_state[state.TRAINED] is snap.result
     assert by_label(at.button, "Train").disabled is False
 

@@ -34,9 +34,12 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go
 
 
 def curve_figure(history: Sequence[dict], key: str = "loss",
-                 names: tuple[str, str] = ("training", "validation")) -> go.Figure:
+                 names: tuple[str, str] = ("training", "validation"),
+                 previous: Sequence[dict] | None = None, previous_label: str = "previous run") -> go.Figure:
     """Train and validation `key` ("loss", "accuracy", "r2") per epoch; `names` label the two lines
-    (a GAN's losses are the generator's and the discriminator's: GAN_CURVE_NAMES)."""
+    (a GAN's losses are the generator's and the discriminator's: GAN_CURVE_NAMES). `previous` is an earlier
+    run's history, drawn dashed and thinner in the same colours under `previous_label` ("previous: lr 0.1"),
+    so the effect of one changed knob shows at a glance."""
     fig = go.Figure()
     epochs = [row.get("epoch") for row in history]
     for split, colour, name in (("train", TRAIN_COLOUR, names[0]), ("val", VAL_COLOUR, names[1])):
@@ -44,6 +47,12 @@ def curve_figure(history: Sequence[dict], key: str = "loss",
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers" if len(epochs) < 40 else "lines",
                                      name=name, line=dict(color=colour, width=3)))
+    for split, colour, name in (("train", TRAIN_COLOUR, names[0]), ("val", VAL_COLOUR, names[1])):
+        values = [row.get(f"{split}_{key}") for row in previous or ()]
+        if any(v is not None for v in values):  # drawn after today's lines: the legend reads current first
+            fig.add_trace(go.Scatter(x=[row.get("epoch") for row in previous], y=values, mode="lines",
+                                     name=f"{previous_label} ({name})", opacity=0.7, legendgroup="previous",
+                                     line=dict(color=colour, width=2, dash="dash")))
     label = METRIC_LABELS.get(key, key)
     return _layout(fig, f"{label} per epoch", "epoch", label)
 

@@ -275,8 +275,10 @@ class App:
         self.wait()
         page.mouse.move(VIEWPORT["width"] - 5, VIEWPORT["height"] - 5)  # no hover effects in the picture
         charts = page.locator('[data-testid="stPlotlyChart"]')
-        for index in range(charts.count()):
-            charts.nth(index).locator(".main-svg").first.wait_for(timeout=RERUN_MS)
+        for index in range(charts.count()):  # charts in a hidden tab never draw: wait for the visible ones
+            chart = charts.nth(index)
+            if chart.is_visible():
+                chart.locator(".main-svg").first.wait_for(timeout=RERUN_MS)
         height = page.evaluate(
             """() => Math.max(...['stMain', 'stAppViewContainer', 'stMainBlockContainer'].map(id => {
                 const el = document.querySelector(`[data-testid="${id}"]`);
