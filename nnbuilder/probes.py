@@ -96,4 +96,4 @@ def _load_builtin_probes() -> None:
 
 
 # Modules that call register_probe at import; a new view adds its module here.
-BUILTIN_PROBE_MODULES = ["views_boundary", "views_internals"]
+BUILTIN_PROBE_MODULES = ["views_boundary", "views_neurons", "views_internals"]
