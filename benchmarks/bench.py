@@ -6,6 +6,7 @@ are timed over the same epochs after untimed warm-up, best of a few repeats,
 rounds interleaved so background load hits every contestant alike.
 Ingest: nnbuilder.data.read_csv against pandas' pyarrow reader on a float CSV,
 and the peak memory of read_csv in a fresh process.
+Views: the slowdown of training with the Train page's views on (bench_views.py), target ≤ 10 %.
 
     python benchmarks/bench.py            # full run, writes benchmarks/results.json
     python benchmarks/bench.py --quick    # small sizes, a smoke run in seconds
@@ -27,13 +28,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported by a test
 import bench_cases as cases  # noqa: E402
+import bench_views  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 CSV_DIR = Path(tempfile.gettempdir()) / "nnbuilder-bench"
 FULL = dict(rows=100_000, features=50, val_rows=10_000, batch_size=256, epochs=3, warmup=1, repeats=3,
-            csv_rows=1_000_000, csv_columns=50, csv_repeats=2)
+            csv_rows=1_000_000, csv_columns=50, csv_repeats=2, moons_epochs=60)
 QUICK = dict(rows=6_000, features=20, val_rows=1_000, batch_size=256, epochs=1, warmup=1, repeats=1,
-             csv_rows=20_000, csv_columns=10, csv_repeats=1)
+             csv_rows=20_000, csv_columns=10, csv_repeats=1, moons_epochs=5)
 
 
 class LoadMeter:
@@ -106,8 +108,8 @@ def _row(name: str, value: str, target: str, ok: bool | None) -> dict:
             "result": "n/a" if ok is None else ("PASS" if ok else "FAIL")}
 
 
-def judge(rates: dict[str, float], ingest: dict) -> list[dict]:
-    """One row per number, with its target and PASS/FAIL."""
+def judge(rates: dict[str, float], ingest: dict, views: dict | None = None) -> list[dict]:
+    """One row per number, with its target and PASS/FAIL (`views`: bench_views.bench_views's result)."""
     rows = [_row(f"{name} samples/s", f"{rate:,.0f}", "", None) for name, rate in rates.items()]
     trainer = rates.get("trainer")
     for other, factor, label in (("hand_loop", 0.95, "≥ 0.95× hand-written loop"),
@@ -126,6 +128,7 @@ def judge(rates: dict[str, float], ingest: dict) -> list[dict]:
         rows.append(_row("read_csv peak memory vs float32 data",
                          f"{peak:.2f}× ({ingest['nnbuilder_peak_bytes'] / 1e6:,.0f} MB; pyarrow alone "
                          f"{ingest['pyarrow_peak_bytes'] / 1e6:,.0f} MB)", "≤ 3×", peak <= 3.0))
+    rows += bench_views.judge_views(views or {})
     return rows
 
 
@@ -147,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="torch device for the torch contestants (cpu, cuda, mps)")
     parser.add_argument("--json", type=Path, default=None,
                         help=f"where to write the results (default {RESULTS.name} for a full run, none for --quick)")
-    parser.add_argument("--skip-ingest", action="store_true", help="time training only")
+    parser.add_argument("--skip-ingest", action="store_true", help="leave the CSV ingest out")
+    parser.add_argument("--skip-views", action="store_true", help="leave the training-views overhead out")
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     device = str(torch.device(args.device))
@@ -163,8 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_ingest:
         print(f"CSV ingest ({cfg['csv_rows']:,}×{cfg['csv_columns']} floats, best of {cfg['csv_repeats']}):")
         ingest = bench_ingest(cfg)
+    views = {}
+    if not args.skip_views:
+        print("training with the Train page's views on and off (whole fits, probes included):")
+        views = bench_views.bench_views(cfg, device)
     env["other_cpu_share"] = other = meter.other_share()
-    rows = judge(rates, ingest)
+    rows = judge(rates, ingest, views)
     table = markdown(rows)
     print("\n" + table)
     if other is not None:
@@ -173,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.json or (None if args.quick else RESULTS)
     if out is not None:
         out.write_text(json.dumps({"environment": env, "samples_per_second": rates, "ingest": ingest,
-                                   "rows": rows, "markdown": table}, indent=2) + "\n", encoding="utf-8")
+                                   "views": views, "rows": rows, "markdown": table}, indent=2) + "\n",
+                       encoding="utf-8")
         print(f"\nwritten to {out}")
     return 0
 

@@ -66,7 +66,8 @@ class ProbeRunner:
     def due(self, training_seconds: float) -> bool:
         if not self.probes:
             return False
-        return self.runs == 0 or self.spent + self.last_cost <= self.budget * training_seconds
+        # 2 × the last cost: this collection, and room for the final one on the returned model
+        return self.runs == 0 or self.spent + 2 * self.last_cost <= self.budget * training_seconds
 
     def collect(self, model: nn.Module, epoch: int, record: dict) -> dict[str, Any]:
         start = time.perf_counter()

@@ -57,8 +57,8 @@ def test_runner_keeps_to_its_budget():
     assert runner.due(0.0)  # the first epoch always shows something
     runner.collect(torch.nn.Linear(2, 1), 1, {"train_loss": 1.0})
     runner.spent, runner.last_cost = 1.0, 0.5
-    assert not runner.due(10.0)  # 1.5 s of views would be 15 % of 10 s of training
-    assert runner.due(15.0)
+    assert not runner.due(15.0)  # 1.5 s of views, + 0.5 s kept for the final one, would be 13 % of 15 s
+    assert runner.due(20.0)
     assert not ProbeRunner([]).due(100.0)
 
 
