@@ -22,7 +22,10 @@ def train(app) -> None:
     from playwright.sync_api import expect
 
     page = app.page
-    button = page.get_by_role("button", name="Train", exact=True)
+    # Only the current run of the page: during a rerun Streamlit keeps the previous elements (data-stale) for
+    # a moment, and when the layout shifted (a step applied) the old Train button is still there beside the new.
+    button = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])').get_by_role(
+        "button", name="Train", exact=True)
     button.click()
     app.wait()
     expect(button).to_be_disabled(timeout=TRAIN_TIMEOUT_MS) if button.is_enabled() else None  # under way
@@ -83,3 +86,13 @@ def test_xor_lesson_end_to_end(fresh_app):
     assert tab.get_attribute("aria-selected") == "true"
     app.assert_no_traceback()
     app.screenshot("lesson_boundary")
+
+    # The other two views of the same network: the neurons, and what happens inside the training.
+    for name, shot in (("Neurons", "train_neurons"), ("Inside the training", "train_internals")):
+        tab = page.get_by_role("tab", name=name)
+        tab.click()
+        app.wait()
+        assert tab.get_attribute("aria-selected") == "true"
+        page.locator('[role="tabpanel"]:visible [data-testid="stPlotlyChart"]').first.wait_for()
+        app.assert_no_traceback()
+        app.screenshot(shot)
