@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .data_features import Preprocessing, build_frame, feature_names, make_preprocessor, part_name, transform_features
+from .data_features import Preprocessing, as_float32, build_frame, feature_names, make_preprocessor, part_name, transform_features
 from .data_autoencoder import NEEDS_TABLE, prepare_autoencoder
 from .data_gan import prepare_gan
 from .data_clean import dedupe_names
@@ -207,7 +207,7 @@ def _fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: l
     def encode(rows: np.ndarray) -> np.ndarray:  # (rows, features) float32
         if len(rows) == 0:
             return np.zeros((0, len(names)), dtype=np.float32)
-        return np.asarray(preprocessor.transform(frame.iloc[rows][used]), dtype=np.float32)
+        return as_float32(preprocessor.transform(frame.iloc[rows][used]), names)
 
     return preprocessor, names, encode
 

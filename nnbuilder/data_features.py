@@ -163,7 +163,7 @@ class Preprocessing:
         by_name = {c.name: c for c in self.columns}
         frame, _, _ = build_frame(df, by_name, self.feature_columns)
         used = list(self.preprocessor.feature_names_in_)  # e.g. without an hour part that was always 0
-        return np.asarray(self.preprocessor.transform(frame[used]), dtype=np.float32)  # (rows, features)
+        return as_float32(self.preprocessor.transform(frame[used]), self.feature_names)  # (rows, features)
 
     def state(self) -> dict:
         """The JSON-able part; the fitted transformer is saved separately (skops)."""
@@ -172,6 +172,18 @@ class Preprocessing:
     @classmethod
     def from_state(cls, preprocessor: ColumnTransformer, state: dict) -> "Preprocessing":
         return cls(preprocessor, list(state["feature_columns"]), list(state["columns"]))
+
+
+def as_float32(matrix, names: list[str]) -> np.ndarray:
+    """The encoded matrix in float32; a value too large for it (beyond ±3.4e38) is named instead of becoming inf."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(matrix, dtype=np.float32)
+    if not np.isfinite(out).all():
+        column = int(np.argwhere(~np.isfinite(out))[0][1])
+        name = names[column] if column < len(names) else f"feature {column + 1}"
+        raise DataError(f"column '{name}' holds a value too large to compute with (beyond 3.4e38 once scaled); "
+                        "check its largest values, or rescale the column", column=name.split("=")[0])
+    return out
 
 
 def transform_features(prepared_or_preprocessing, df: pd.DataFrame) -> np.ndarray:

@@ -223,3 +223,16 @@ def test_preparing_does_not_modify_the_callers_frame(messy_frame):
     before = messy_frame.copy()
     prepare(messy_frame, spec(target="churned"))
     pd.testing.assert_frame_equal(messy_frame, before)
+
+
+def test_a_value_too_large_for_float32_is_named_not_turned_into_inf():
+    import warnings
+
+    from nnbuilder.errors import DataError
+    from nnbuilder.spec import parse_spec
+
+    df = pd.DataFrame({"x": np.r_[np.arange(50.0), [1e300]], "y": ["a", "b"] * 25 + ["a"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scikit-learn's scaler overflows on the way
+        with pytest.raises(DataError, match="column 'x' holds a value too large to compute with"):
+            prepare(df, parse_spec({"data": {"target": "y"}}).data)
