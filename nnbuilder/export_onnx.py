@@ -19,8 +19,6 @@ compared with `Bundle.predict`; a file that disagrees is refused and nothing is 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +32,7 @@ from torch import nn
 
 from . import __version__
 from .errors import ExportError
+from .export import write_atomic
 from .export_onnx_check import (UNKNOWN_SPELLING, boolean_table, check_export, input_contract, label_array,
                                 metadata_props, output_contract, require_columns)
 from .tasks import TASK_KINDS, probabilities
@@ -54,7 +53,7 @@ def export(bundle, out: Path, check_rows=None) -> Path:
     _prepare_folder(out)
     model = build_onnx(bundle)
     check_export(bundle, model, check_rows)  # ExportError when ONNX Runtime disagrees with Bundle.predict
-    return _write_atomically(model, out)
+    return write_atomic(out, model.SerializeToString())
 
 
 def build_onnx(bundle) -> onnx.ModelProto:
@@ -300,19 +299,3 @@ def _prepare_folder(out: Path) -> None:
     except OSError as exc:
         raise ExportError(f"cannot create the folder {out.parent} ({exc.strerror}); choose another place for "
                           "the .onnx file") from None
-
-
-def _write_atomically(model: onnx.ModelProto, out: Path) -> Path:
-    """A temp file in the same folder renamed over `out`: readers never see half a file."""
-    temp = None
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        os.close(handle)
-        onnx.save_model(model, temp)
-        os.replace(temp, out)
-    except OSError as exc:
-        raise ExportError(f"cannot write {out} ({exc.strerror}); choose a place you can write to") from None
-    finally:
-        if temp is not None and Path(temp).exists():
-            Path(temp).unlink()
-    return out

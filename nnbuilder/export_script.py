@@ -14,15 +14,14 @@ regression). Sequence input, autoencoders and GANs raise ExportError pointing to
 
 from __future__ import annotations
 
-import os
 import pprint
-import tempfile
 from pathlib import Path
 from string import Template
 
 from . import __version__
 from .data_features import BOOLEAN_WORDS, DATE_PARTS, DATE_ACCESSORS, part_name
 from .errors import ExportError
+from .export import write_atomic
 from .export_script_data import CLASS_TARGET, FEATURES, NUMBER_TARGET, PREPARE, READ, SPLIT
 from .export_script_layers import network_source
 from .export_script_train import (
@@ -44,16 +43,7 @@ def export(bundle, out: Path, check_rows=None) -> Path:
     except SyntaxError as exc:
         raise ExportError(f"the generated script does not compile (line {exc.lineno}: {exc.msg}); "
                           "please report this, and export with --format torchscript meanwhile") from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(source)
-        os.replace(temp, out)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return out
+    return write_atomic(out, source.encode("utf-8"))
 
 
 def script_source(bundle, filename: str = "train_model.py") -> str:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import numpy as np
 import torch
 
 from .errors import ExportError
+from .export import write_atomic
 from .evaluate import model_outputs
 
 TOLERANCE = 1e-5
@@ -51,7 +50,7 @@ def export(bundle, out: Path, check_rows=None) -> Path:
         buffer.seek(0)
         loaded = torch.jit.load(buffer)
     _check(model, loaded, inputs)
-    return _write_atomic(Path(out), buffer.getvalue())
+    return write_atomic(Path(out), buffer.getvalue())
 
 
 def preprocessing_info(bundle) -> dict:
@@ -150,19 +149,6 @@ def _seeded_outputs(model, inputs: np.ndarray) -> np.ndarray:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         return model_outputs(model, inputs, "regression")
-
-
-def _write_atomic(out: Path, data: bytes) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return out
 
 
 def _floats(values) -> list[float]:
