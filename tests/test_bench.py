@@ -39,7 +39,8 @@ def test_views_overhead_runs_and_is_judged_against_ten_percent():
         assert all(best[view] > 0 for view in bench_views.VIEW_SETS)
         assert set(best["overhead"]) == {"internals only", "all views"}
         assert set(best["probe_share"]) == {"internals only", "all views"}
-        assert 0 < best["probe_share"]["internals only"] < 1 and 0 < best["probe_share"]["all views"] < 1
+        # a smoke-sized run is mostly the first and the final collection, which always happen: only > 0 is sure
+        assert best["probe_share"]["internals only"] > 0 and best["probe_share"]["all views"] > 0
         assert -1 < best["overhead"]["all views"] < 100
     table = next(best for name, best in results.items() if name.startswith("table"))
     # one round: the median slowdown is that round's, and the best rates are its rates
