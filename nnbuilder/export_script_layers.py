@@ -170,9 +170,12 @@ def _recurrent(cls: str):
 
 
 def _transformer(layer, name, shape, out) -> Code:
+    if len(shape) == 1:  # a table row: one token per column
+        where = f"    steps={shape[0]}, features=1, columns=True, model_dim={layer.model_dim}, heads={layer.heads}, "
+    else:
+        where = f"    steps={shape[0]}, features={shape[1]}, model_dim={layer.model_dim}, heads={layer.heads}, "
     return Code([f"self.{name} = SelfAttentionEncoder(  # {layer.blocks} block(s) of {layer.heads}-head attention",
-                 f"    steps={shape[0]}, features={shape[1]}, model_dim={layer.model_dim}, heads={layer.heads}, "
-                 f"ff_dim={layer.ff_dim}, dropout={layer.dropout},",
+                 where + f"ff_dim={layer.ff_dim}, dropout={layer.dropout},",
                  f"    positions={layer.positional_encoding!r}, blocks={layer.blocks}, pooling={layer.pooling!r})"],
                 [f"x = self.{name}(x)  # {shape_text(out)}"], ("transformer",))
 

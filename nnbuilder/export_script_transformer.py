@@ -13,12 +13,28 @@ def sinusoidal_positions(steps, width):
     return table  # (steps, width)
 
 
-class SelfAttentionEncoder(nn.Module):
-    """Project each step to model_dim, add positions, run pre-norm transformer blocks, pool the steps."""
+class ColumnTokens(nn.Module):
+    """A table row as tokens: column j's value times its own learned vector, plus its own bias vector."""
 
-    def __init__(self, steps, features, model_dim, heads, ff_dim, dropout, positions, blocks, pooling):
+    def __init__(self, columns, width):
         super().__init__()
-        self.project = nn.Linear(features, model_dim) if features != model_dim else nn.Identity()
+        self.weight = nn.Parameter(torch.empty(columns, width).uniform_(-1.0, 1.0))
+        self.bias = nn.Parameter(torch.empty(columns, width).uniform_(-1.0, 1.0))
+
+    def forward(self, x):  # x: (batch, columns)
+        return x.unsqueeze(-1) * self.weight + self.bias  # (batch, columns, width)
+
+
+class SelfAttentionEncoder(nn.Module):
+    """Project each step (or column) to model_dim, add positions, run pre-norm transformer blocks, pool."""
+
+    def __init__(self, steps, features, model_dim, heads, ff_dim, dropout, positions, blocks, pooling,
+                 columns=False):
+        super().__init__()
+        if columns:  # a table row: one token per column
+            self.project = ColumnTokens(steps, model_dim)
+        else:
+            self.project = nn.Linear(features, model_dim) if features != model_dim else nn.Identity()
         self.pooling = pooling
         # "cls": a learned summary token put in front of the sequence; its final state is the output.
         self.cls = nn.Parameter(torch.zeros(1, 1, model_dim)) if pooling == "cls" else None
@@ -36,7 +52,7 @@ class SelfAttentionEncoder(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, blocks, norm=nn.LayerNorm(model_dim),
                                              enable_nested_tensor=False)
 
-    def forward(self, x):  # x: (batch, T, features)
+    def forward(self, x):  # x: (batch, T, features), or (batch, columns) for a table
         h = self.project(x)  # (batch, T, d)
         if self.cls is not None:
             h = torch.cat([self.cls.expand(h.shape[0], -1, -1), h], dim=1)  # (batch, 1 + T, d)

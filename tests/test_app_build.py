@@ -336,5 +336,9 @@ def test_gan_preset_brings_its_discriminator_and_sequence_presets_say_what_input
     run_ok(at)
     assert types(layers(at)) == ["transformer_encoder", "dense"]
     assert any("made for the sequence input" in text for text in texts(at.info))
+    assert card_errors(at, "layers", 0) == []  # on a table the transformer reads the columns as its tokens
+    by_label(at.selectbox, "Start from a preset").select("LSTM (time series)")
+    by_label(at.button, "Use preset").click()
+    run_ok(at)
     assert any("needs sequence input" in e for e in card_errors(at, "layers", 0))  # at the layer, in words
 

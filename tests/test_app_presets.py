@@ -82,11 +82,14 @@ def test_transformer_preset_on_sales_is_a_forecast_with_a_pooled_encoder(tables)
     assert [r.output_shape for r in rows] == [(14, 3), (32,), (32,), (1,)]
 
 
-def test_sequence_presets_on_a_table_are_refused_in_words():
+def test_sequence_presets_on_a_table_are_refused_in_words_or_read_the_columns_as_tokens():
     df, _ = load_table("sample:moons")
-    for name in ("LSTM (time series)", "Transformer (time series)"):
-        spec = parse_spec({"data": {"target": "label"}, "layers": stack.preset_layers(name)})
-        with pytest.raises(SpecError) as info:
-            describe_network(spec, prepare(df, spec.data, seed=0, input=spec.input))
-        assert "needs sequence input" in info.value.problems[0]
-        assert stack.problem_owner(info.value.problems[0]) == ("layers", 0)  # the Build page shows it at layer 1
+    spec = parse_spec({"data": {"target": "label"}, "layers": stack.preset_layers("LSTM (time series)")})
+    with pytest.raises(SpecError) as info:
+        describe_network(spec, prepare(df, spec.data, seed=0, input=spec.input))
+    assert "needs sequence input" in info.value.problems[0]
+    assert stack.problem_owner(info.value.problems[0]) == ("layers", 0)  # the Build page shows it at layer 1
+    # a transformer reads a table's columns as its tokens (one per column), so the same stack fits a table
+    spec = parse_spec({"data": {"target": "label"}, "layers": stack.preset_layers("Transformer (time series)")})
+    rows = describe_network(spec, prepare(df, spec.data, seed=0, input=spec.input))
+    assert [r.output_shape for r in rows] == [(2,), (32,), (32,), (1,)]

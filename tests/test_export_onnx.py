@@ -168,6 +168,15 @@ def test_embedded_categories_and_a_residual_block_export(tmp_path_factory):
     assert {"name": "city", "type": "string"}.items() <= next(c for c in contract if c["column"] == "city").items()
 
 
+def test_a_transformer_over_a_tables_columns_exports(tmp_path_factory):
+    """Column tokens (value × a vector per column) and attention blocks go through torch's exporter too."""
+    df, _ = load_table("sample:customers")
+    layer = {"type": "transformer_encoder", "heads": 2, "model_dim": 8, "ff_dim": 16, "blocks": 1,
+             "pooling": "cls", "positional_encoding": "none"}
+    made = _make(tmp_path_factory, df, _spec("churned", [layer], epochs=2), "column_tokens")
+    _assert_same_classes(made.bundle, made.path, pd.concat([df.head(40), probe_rows(made.bundle)], ignore_index=True))
+
+
 # ---- regression, autoencoder, image ----
 
 def test_regression_in_original_units_with_missing_and_unseen(regression):

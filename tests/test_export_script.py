@@ -260,6 +260,9 @@ LAYER_CASES = [  # (input shape, layers): every layer type with an emitter, in t
     ((12,), [{"type": "conv1d", "filters": 8},
              {"type": "transformer_encoder", "heads": 2, "model_dim": 8, "ff_dim": 16, "pooling": "none"},
              {"type": "lstm", "units": 4, "bidirectional": True, "layers": 2}]),
+    # a table row read as one token per column
+    ((7,), [{"type": "transformer_encoder", "heads": 2, "model_dim": 8, "ff_dim": 16, "pooling": "cls",
+             "positional_encoding": "learned"}, {"type": "dense", "units": 4}]),
     # residual blocks: identity and linear skips, nested blocks, a per-step and a strided 1x1 conv projection
     ((6,), [{"type": "residual", "layers": [{"type": "dense", "units": 6}, {"type": "dropout", "rate": 0.1}]},
             {"type": "residual", "layers": [{"type": "dense", "units": 4},

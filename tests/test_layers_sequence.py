@@ -8,6 +8,7 @@ come before any import of `nnbuilder.spec`.
 import json
 import math
 import warnings
+from pathlib import Path
 
 import nnbuilder.layers.attention  # noqa: F401  (registers transformer_encoder)
 import nnbuilder.layers.recurrent  # noqa: F401  (registers rnn, lstm, gru)
@@ -21,8 +22,10 @@ from nnbuilder.compile import build_model, count_parameters, layer_table
 from nnbuilder.errors import SpecError
 from nnbuilder.evaluate import model_outputs
 from nnbuilder.layers import LAYERS
-from nnbuilder.spec import parse_spec, spec_to_json
+from nnbuilder.data import load_table
+from nnbuilder.spec import load_spec, parse_spec, spec_to_json
 from nnbuilder.train import Trainer
+from nnbuilder.workflow import train_from_spec
 
 SEQUENCE_LAYERS = ("rnn", "lstm", "gru", "transformer_encoder")
 T, F, K = 12, 3, 4  # time steps, features per step, classes
@@ -251,7 +254,7 @@ def test_sequence_output_straight_into_the_output_layer_is_flattened():
     assert rows[-1].parameters == T * 4 + 1
 
 
-@pytest.mark.parametrize("kind", SEQUENCE_LAYERS)
+@pytest.mark.parametrize("kind", [k for k in SEQUENCE_LAYERS if k != "transformer_encoder"])  # it reads columns
 def test_tabular_input_is_refused_with_the_fix(kind):
     with pytest.raises(SpecError, match=rf"layers\[0\] \({kind}\): {kind} needs sequence input \(time steps × "
                                         r"features\), but gets a flat vector of 7 values per sample: if the data "
@@ -271,9 +274,9 @@ def test_last_step_only_followed_by_a_recurrent_layer_says_turn_on_return_sequen
                                   {"type": "transformer_encoder", "pooling": "mean"}, {"type": "gru"}]})
     with pytest.raises(SpecError) as info:
         layer_table(spec, (T, F), "binary", 2)
-    # Every layer that cannot fit is named at once: the transformer after a dense layer, and the gru
-    # after a transformer that pools to one vector.
-    assert [p.split(":")[0] for p in info.value.problems] == ["layers[2] (transformer_encoder)", "layers[3] (gru)"]
+    # The transformer after a dense layer reads its 8 values as 8 tokens; the gru after a transformer that
+    # pools to one vector cannot fit.
+    assert [p.split(":")[0] for p in info.value.problems] == ["layers[3] (gru)"]
     with pytest.raises(SpecError, match=r"layers\[1\] \(lstm\): .*flat vector of 32 values.*turn on its return_sequences"):
         layer_table(parse_spec({"layers": [{"type": "lstm", "units": 32}, {"type": "lstm"}]}), (T, F), "binary", 2)
     with pytest.raises(SpecError, match=r"layers\[1\] \(gru\): .*set pooling to none"):
@@ -334,4 +337,28 @@ def test_sequences_stored_one_per_row_train_end_to_end_through_conv1d(one_thread
                        "training": {"epochs": 25, "learning_rate": 0.01}})
     trained = train_from_spec(df, spec)
     assert [row.output_shape for row in describe_network(spec, trained.prepared)][1:3] == [(20, 8), (16,)]
+    assert trained.metrics["test"]["accuracy"] > 0.9
+
+
+def test_a_table_row_is_read_as_one_token_per_column(seed):
+    from nnbuilder.layers.attention import ColumnTokens
+
+    spec = parse_spec({"layers": [{"type": "transformer_encoder", "heads": 2, "model_dim": 8, "ff_dim": 16,
+                                   "blocks": 1, "pooling": "cls", "positional_encoding": "none"}]})
+    block = LAYERS["transformer_encoder"].build(spec.layers[0], (5,)).eval()
+    assert isinstance(block.project, ColumnTokens) and block.project.weight.shape == (5, 8)
+    x = torch.randn(3, 5)
+    tokens = block.project(x)  # (batch, 5 columns, 8)
+    torch.testing.assert_close(tokens[1, 2], x[1, 2] * block.project.weight[2] + block.project.bias[2])
+    # the oracle: the cls token in front of the column tokens through torch's own encoder, output the cls state
+    h = torch.cat([block.cls.expand(3, -1, -1), tokens], dim=1)
+    torch.testing.assert_close(block(x), block.encoder(h)[:, 0])
+    assert LAYERS["transformer_encoder"].output_shape(spec.layers[0], (5,)) == (8,)
+
+
+@pytest.mark.slow
+def test_tabular_transformer_learns_wine(one_thread):
+    df, _ = load_table("sample:wine")
+    spec = load_spec(Path(__file__).resolve().parents[1] / "assets" / "presets" / "transformer_tabular.json")
+    trained = train_from_spec(df, spec, device="cpu")
     assert trained.metrics["test"]["accuracy"] > 0.9

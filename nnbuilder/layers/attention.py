@@ -1,8 +1,13 @@
-"""The transformer encoder: multi-head self-attention blocks over sequence input.
+"""The transformer encoder: multi-head self-attention blocks over sequence input, or over a table's columns.
 
 Each step of a `(T, F)` sequence is projected to `model_dim`, told its position,
 and then every step attends to every other step, `blocks` times. Pooling turns
 the `(T, model_dim)` result into one vector when a dense or output layer follows.
+
+A flat row of F features (a table) is read as F tokens, one per column: column j's value v
+becomes v * w_j + b_j with a learned vector pair per column (the "feature tokenizer" of the
+FT-Transformer, Gorishniy et al. 2021), so each column keeps its own identity and the attention
+learns which columns to combine.
 """
 
 from __future__ import annotations
@@ -100,11 +105,27 @@ def sinusoidal_positions(steps: int, width: int) -> torch.Tensor:
     return table
 
 
+class ColumnTokens(nn.Module):
+    """(batch, F) -> (batch, F, d): column j's value times its own learned vector, plus its own bias vector."""
+
+    def __init__(self, columns: int, width: int):
+        super().__init__()
+        # Uniform(-1, 1), nn.Linear's default for one input, drawn weight then bias.
+        self.weight = nn.Parameter(torch.empty(columns, width).uniform_(-1.0, 1.0))
+        self.bias = nn.Parameter(torch.empty(columns, width).uniform_(-1.0, 1.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unsqueeze(-1) * self.weight + self.bias  # (batch, F, d)
+
+
 class TransformerEncoderBlock(nn.Module):
-    def __init__(self, spec: TransformerEncoderSpec, steps: int, features: int):
+    def __init__(self, spec: TransformerEncoderSpec, steps: int, features: int, columns: bool = False):
         super().__init__()
         width = spec.model_dim
-        self.project = nn.Linear(features, width) if features != width else nn.Identity()
+        if columns:  # a table row: one token per column
+            self.project = ColumnTokens(steps, width)
+        else:
+            self.project = nn.Linear(features, width) if features != width else nn.Identity()
         self.pooling = spec.pooling
         # The cls token is a learned vector put in front of the sequence; its final state summarises it.
         self.cls = nn.Parameter(torch.zeros(1, 1, width)) if spec.pooling == "cls" else None
@@ -124,7 +145,7 @@ class TransformerEncoderBlock(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, spec.blocks, norm=nn.LayerNorm(width),
                                              enable_nested_tensor=False)  # nested tensors need post-norm
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (batch, T, F)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (batch, T, F), or (batch, columns) for a table
         h = self.project(x)  # (batch, T, d)
         if self.cls is not None:
             h = torch.cat([self.cls.expand(h.shape[0], -1, -1), h], dim=1)  # (batch, 1 + T, d)
@@ -140,20 +161,26 @@ class TransformerEncoderBlock(nn.Module):
         return h  # (batch, T, d)
 
 
+def tokens_shape(shape: Shape) -> tuple[int, int, bool]:
+    """(tokens, features per token, whether the tokens are a table's columns) of the input."""
+    if len(shape) == 1:  # a flat row: one token per column
+        return shape[0], 1, True
+    return (*sequence_shape("transformer_encoder", shape), False)
+
+
 def _output_shape(spec: TransformerEncoderSpec, shape: Shape) -> Shape:
-    steps, _ = sequence_shape(spec.type, shape)
+    steps, _, _ = tokens_shape(shape)
     return (steps, spec.model_dim) if spec.pooling == "none" else (spec.model_dim,)
 
 
 def _build(spec: TransformerEncoderSpec, shape: Shape) -> nn.Module:
-    steps, features = sequence_shape(spec.type, shape)
-    return TransformerEncoderBlock(spec, steps, features)
+    return TransformerEncoderBlock(spec, *tokens_shape(shape))
 
 
 register_layer(LayerType(
     "transformer_encoder", TransformerEncoderSpec, "Transformer encoder (self-attention)",
-    "Lets every time step look at every other step and take what it needs from them (multi-head self-attention), "
-    "the building block of modern language models.",
+    "Lets every time step (or, on a table, every column) look at all the others and take what it needs from them "
+    "(multi-head self-attention), the building block of modern language models.",
     output_shape=_output_shape,
     build=_build,
 ))
