@@ -105,6 +105,10 @@ def test_full_flow(app, tmp_path):
     accuracy = percent(card.locator('[data-testid="stMetricValue"]').inner_text())
     assert accuracy > 0.6, f"test accuracy {accuracy:.3f} is not above 0.6"
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for()
+    # Which columns matter: permutation importance on the test rows, one bar per raw column.
+    page.get_by_role("button", name="Compute permutation importance").click()
+    app.wait()
+    page.locator('[data-testid="stPlotlyChart"]').filter(has_text="monthly").first.wait_for()
     app.assert_no_traceback()
     app.screenshot("evaluate")
 
@@ -124,6 +128,10 @@ def test_full_flow(app, tmp_path):
     single = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
     single.wait_for()
     assert single.locator('[data-testid="stMetricValue"]').inner_text().strip() in {"yes", "no"}
+    why = page.locator('[data-testid="stExpander"]').filter(has_text="Why this prediction?")
+    if why.locator("details").get_attribute("open") is None:
+        why.get_by_text("Why this prediction?").click()  # integrated gradients per column
+        app.wait()
     app.assert_no_traceback()
     app.screenshot("predict")
 
