@@ -202,7 +202,8 @@ def load_bundle(path: str | Path) -> Bundle:
         model.eval()
         history = json.loads((path / "history.json").read_text(encoding="utf-8"))
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-        card = (path / "model_card.md").read_text(encoding="utf-8")
+        card = ((path / "model_card.md").read_text(encoding="utf-8") if "model_card.md" in files
+                else model_card(spec, meta, metrics, history))  # a bundle saved before cards existed
     except NNBuilderError as exc:
         raise BundleError(f"model bundle {path} is not usable: {exc}") from None
     except (OSError, ValueError, KeyError, RuntimeError, TypeError, zipfile.BadZipFile, SafetensorError) as exc:

@@ -34,9 +34,14 @@ def bundle_zip_bytes(path: str | Path) -> bytes:
     return buffer.getvalue()
 
 
+# Files added after the first bundles were written: a bundle whose manifest lacks them is older, not damaged.
+LATER_FILES = ("model_card.md",)
+
+
 def bundle_files(manifest: dict) -> tuple[str, ...]:
     # A tabular model's manifest names its skops file; whether it must have one is checked against meta.json.
-    return FILES if "preprocessing.skops" in manifest else IMAGE_FILES
+    files = FILES if "preprocessing.skops" in manifest else IMAGE_FILES
+    return tuple(name for name in files if name in manifest or name not in LATER_FILES)
 
 
 def verify_manifest(folder: Path) -> tuple[str, ...]:

@@ -135,3 +135,22 @@ def test_saving_over_an_existing_bundle_replaces_it_whole(churn, tmp_path):
         ["spec.json", "weights.safetensors", "preprocessing.skops", "meta.json", "history.json", "metrics.json",
          "model_card.md", "manifest.json"])
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no staging folders left behind
+
+
+def test_a_bundle_saved_before_model_cards_still_loads(churn, tmp_path):
+    """Nothing a user saved is lost: an older bundle (no model_card.md, no embedding_levels) loads and gets a card."""
+    from nnbuilder.bundle_files import sha256
+
+    _, trained, folder = churn
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    (old / "model_card.md").unlink()
+    meta = json.loads((old / "meta.json").read_text())
+    del meta["embedding_levels"], meta["created"]
+    (old / "meta.json").write_text(json.dumps(meta))
+    manifest = {name: sha256(old / name) for name in json.loads((old / "manifest.json").read_text())
+                if name != "model_card.md"}
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    bundle = load_bundle(old)
+    assert bundle.card.startswith("# Model card: Binary classification of `churned`")
+    assert bundle.predict(load_table("sample:customers")[0].head(3))["prediction"].notna().all()
