@@ -10,7 +10,8 @@ small server more threads only slow each other down); the rest wait in a FIFO
 queue whose position the page shows. A worker thread is started only when a
 slot is free, so nothing here sleeps or polls, and a job cancelled while
 queued never starts. Finished jobs are dropped after `keep_finished_s`, since
-each one holds a trained model and its prepared data.
+each one holds a trained model and its prepared data. `nnbuilder.workflow.training_work`
+makes the work for a training run; the registry itself runs any work and never imports torch.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping
 
 from .errors import NNBuilderError
 from .events import BatchProgress, EpochEnded, FitStarted, Observer, ViewsCollected
@@ -308,16 +309,3 @@ def _max_running(requested: int | None) -> int:
     if requested < 1:
         raise NNBuilderError(f"{source} must be a whole number of at least 1; got {requested!r}")
     return requested
-
-
-def training_work(df, spec, device: str = "auto", views: Sequence[str] = ()) -> Work:
-    """The `work` for one training run of `spec` on `df`, to pass to `JobRegistry.submit`; `views` names the
-    probes whose data snapshots carry (nnbuilder.probes)."""
-
-    def work(observers: list[Observer], cancel: threading.Event):
-        # Imported here so the registry itself stays free of torch and pandas: it runs any work.
-        from .workflow import train_from_spec
-
-        return train_from_spec(df, spec, device=device, observers=observers, cancel=cancel, views=views)
-
-    return work

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 import torch
@@ -109,3 +109,13 @@ def _train_gan(df, spec, prepared, *, device, observers, cancel) -> TrainedModel
 OWN_LOOPS = {"gan": _train_gan}
 OWN_TABLES = {"gan": gan_layer_table}
 EVALUATIONS = {"autoencoder": evaluate_autoencoder}  # scores against the training rows' threshold, latent space
+
+
+def training_work(df, spec, device: str = "auto", views: Sequence[str] = ()) -> Callable:
+    """The `work` for one training run of `spec` on `df`, to pass to `JobRegistry.submit`; `views` names the
+    probes whose data snapshots carry (nnbuilder.probes)."""
+
+    def work(observers: list[Observer], cancel: threading.Event):
+        return train_from_spec(df, spec, device=device, observers=observers, cancel=cancel, views=views)
+
+    return work

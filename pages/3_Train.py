@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.jobs import training_work
+from nnbuilder.workflow import training_work
 from nnbuilder.optim import USES_MOMENTUM
 from nnbuilder.spec import TrainingSpec
 from nnbuilder.train import resolve_device

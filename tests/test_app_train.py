@@ -5,7 +5,7 @@ import time
 from test_app_support import by_label, charts, open_app, run_ok, texts, wait_for_job
 
 from nnbuilder.data import load_table
-from nnbuilder.jobs import training_work
+from nnbuilder.workflow import training_work
 from nnbuilder.spec import default_spec
 from ui import jobs, state
 

@@ -14,7 +14,8 @@ import pytest
 
 from nnbuilder.errors import DataError, NNBuilderError
 from nnbuilder.events import BatchProgress, EpochEnded, FitStarted
-from nnbuilder.jobs import MAX_JOBS_ENV, JobRegistry, training_work
+from nnbuilder.jobs import MAX_JOBS_ENV, JobRegistry
+from nnbuilder.workflow import training_work
 
 TIMEOUT = 30.0  # generous: only reached when something is broken
 

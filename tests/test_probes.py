@@ -7,7 +7,8 @@ import torch
 from nnbuilder import probes
 from nnbuilder.data import load_table
 from nnbuilder.events import ViewsCollected
-from nnbuilder.jobs import JobRegistry, training_work
+from nnbuilder.jobs import JobRegistry
+from nnbuilder.workflow import training_work
 from nnbuilder.probes import ProbeRunner, make_probes, register_probe
 from nnbuilder.spec import parse_spec
 from nnbuilder.workflow import train_from_spec
