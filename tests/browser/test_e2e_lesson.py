@@ -17,21 +17,26 @@ pytestmark = pytest.mark.browser
 TRAIN_TIMEOUT_MS = 120_000
 
 
-def train(app) -> None:
-    """Press Train and wait until the run is over (the button is enabled again) and its finished line shows."""
-    from playwright.sync_api import expect
+def train(app, layers: str) -> None:
+    """Press Train and wait until the run whose label says `layers` ("0 layers", "1 layer") has finished.
 
+    While a run starts the page can briefly hold the old Train button beside the new one (after a step is
+    applied the layout shifts), so the button is taken by position, and the end is read from the page once no
+    script runs (no stale elements left): this run's label and the finished line, with no progress bar.
+    """
     page = app.page
-    # Only the current run of the page: during a rerun Streamlit keeps the previous elements (data-stale) for
-    # a moment, and when the layout shifted (a step applied) the old Train button is still there beside the new.
-    button = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])').get_by_role(
-        "button", name="Train", exact=True)
-    button.click()
-    app.wait()
-    expect(button).to_be_disabled(timeout=TRAIN_TIMEOUT_MS) if button.is_enabled() else None  # under way
-    expect(button).to_be_enabled(timeout=TRAIN_TIMEOUT_MS)
-    app.wait()
-    page.get_by_text(re.compile(r"^Training finished after 40 epochs")).wait_for(timeout=TRAIN_TIMEOUT_MS)
+    page.get_by_role("button", name="Train", exact=True).first.click()
+    done = """label => {
+        const text = document.querySelector('[data-testid="stMain"]').innerText;
+        return text.includes('Run: xor: ' + label + ',') && /Training finished after 40 epochs/.test(text)
+            && !document.querySelector('[data-testid="stProgress"]');
+    }"""
+    for _ in range(TRAIN_TIMEOUT_MS // 500):
+        app.wait()
+        if page.evaluate(done, layers):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the run with {layers} did not finish in {TRAIN_TIMEOUT_MS / 1000:.0f} s")
 
 
 def test_xor_lesson_end_to_end(fresh_app):
@@ -53,7 +58,7 @@ def test_xor_lesson_end_to_end(fresh_app):
     # Train the perceptron: it stays near a coin toss, and the page says why.
     app.go_to("Train")
     page.get_by_text(re.compile(r"^Lesson 1: A perceptron fails on XOR")).first.wait_for()
-    train(app)
+    train(app, "0 layers")
     warning = page.locator('[data-testid="stAlert"]').filter(has_text="Underfitting")
     warning.wait_for()
     assert "Why:" in warning.inner_text() and "Try next:" in warning.inner_text()
@@ -63,7 +68,7 @@ def test_xor_lesson_end_to_end(fresh_app):
     page.get_by_role("button", name=re.compile(r"Apply: add a hidden layer of 8 tanh units")).click()
     app.wait()
     page.get_by_text("Applied: add a hidden layer of 8 tanh units.").wait_for()
-    train(app)
+    train(app, "1 layer")
     accuracy = re.search(r"test accuracy (\d+\.\d)%", page.get_by_text(re.compile("^Training finished")).inner_text())
     assert accuracy and float(accuracy.group(1)) >= 90, "the hidden layer should solve XOR"
 
