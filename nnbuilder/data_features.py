@@ -129,6 +129,26 @@ def feature_names(preprocessor: ColumnTransformer) -> list[str]:
     return names
 
 
+def fitted_parameters(preprocessor: ColumnTransformer) -> dict:
+    """The fitted transformer as plain numbers, per branch in feature order: the numbers' medians, means and
+    scales, the categories of the one-hot and embedded columns (MISSING is the category a gap becomes)."""
+    steps = {}
+    for name, pipeline, columns in preprocessor.transformers_:
+        if name == "numeric":
+            imputer, scaler = pipeline.named_steps["impute"], pipeline.named_steps["scale"]
+            steps["numeric"] = {"columns": list(columns), "median": _floats(imputer.statistics_),
+                                "mean": _floats(scaler.mean_), "scale": _floats(scaler.scale_)}
+        elif name in ("categorical", "embedded"):
+            encoder = pipeline.named_steps["onehot" if name == "categorical" else "ordinal"]
+            steps[name] = {"columns": list(columns), "missing_as": MISSING,
+                           "categories": [[str(c) for c in cats] for cats in encoder.categories_]}
+    return steps
+
+
+def _floats(values) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=np.float64)]
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """Everything needed to encode new raw rows: the fitted transformer and the column roles.

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .data_features import fitted_parameters
 from .errors import ExportError
 from .export import write_atomic
 from .evaluate import model_outputs
@@ -67,7 +68,7 @@ def preprocessing_info(bundle) -> dict:
         "target_std": meta.get("target_std"),
     }
     if meta.get("input_kind", "tabular") == "tabular" and meta["task"] != "gan":
-        info["tabular"] = tabular_parameters(bundle.preprocessing.preprocessor)
+        info["tabular"] = fitted_parameters(bundle.preprocessing.preprocessor)
     elif meta["task"] == "gan":
         info["gan_layout"] = meta.get("gan_layout")
     else:  # image pixels or sequence windows: their preprocessing is plain JSON state already
@@ -75,21 +76,6 @@ def preprocessing_info(bundle) -> dict:
     if meta["task"] == "autoencoder":
         info["anomaly_threshold"] = meta.get("anomaly_threshold")
     return info
-
-
-def tabular_parameters(preprocessor) -> dict:
-    """The fitted ColumnTransformer as numbers: medians, means and scales, categories, in feature order."""
-    steps = {}
-    for name, pipeline, columns in preprocessor.transformers_:
-        if name == "numeric":
-            imputer, scaler = pipeline.named_steps["impute"], pipeline.named_steps["scale"]
-            steps["numeric"] = {"columns": list(columns), "median": _floats(imputer.statistics_),
-                                "mean": _floats(scaler.mean_), "scale": _floats(scaler.scale_)}
-        elif name in ("categorical", "embedded"):
-            encoder = pipeline.named_steps["onehot" if name == "categorical" else "ordinal"]
-            steps[name] = {"columns": list(columns), "missing_as": "missing",
-                           "categories": [[str(c) for c in cats] for cats in encoder.categories_]}
-    return steps
 
 
 def _input_contract(meta: dict, noise_dim: int) -> dict:
@@ -149,7 +135,3 @@ def _seeded_outputs(model, inputs: np.ndarray) -> np.ndarray:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         return model_outputs(model, inputs, "regression")
-
-
-def _floats(values) -> list[float]:
-    return [float(v) for v in np.asarray(values, dtype=np.float64)]

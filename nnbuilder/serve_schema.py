@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from .data_features import MISSING, part_name
+from .data_features import MISSING, fitted_parameters, part_name
 from .tasks import TASK_KINDS
 
 ROWS_HINT = '{"rows": [{"column": value, ...}]}'
@@ -54,18 +54,16 @@ def _col(name: str, role: str, date_format: str | None = None) -> dict:
 
 
 def fitted_stats(bundle) -> tuple[dict, dict]:
-    """(median of each numeric feature, known categories of each encoded column) from the fitted transformer;
-    any branch whose first step imputes medians or whose last step has `categories_` counts (one-hot or ordinal)."""
-    medians, categories = {}, {}
-    for _, step, columns in getattr(getattr(bundle.preprocessing, "preprocessor", None), "transformers_", []):
-        steps = getattr(step, "steps", None)
-        if not steps:
-            continue
-        first, last = steps[0][1], steps[-1][1]
-        if getattr(first, "strategy", None) == "median" and hasattr(first, "statistics_"):
-            medians |= {c: float(v) for c, v in zip(columns, first.statistics_) if np.isfinite(v)}  # JSON-able
-        if hasattr(last, "categories_"):
-            categories |= {c: [str(v) for v in cats if str(v) != MISSING] for c, cats in zip(columns, last.categories_)}
+    """(median of each numeric feature, known categories of each encoded column: one-hot or embedded)."""
+    preprocessor = getattr(bundle.preprocessing, "preprocessor", None)
+    if preprocessor is None:  # image and sequence models: no fitted table transformer
+        return {}, {}
+    fitted = fitted_parameters(preprocessor)
+    numeric = fitted.get("numeric", {"columns": [], "median": []})
+    medians = {c: v for c, v in zip(numeric["columns"], numeric["median"]) if np.isfinite(v)}  # JSON-able
+    categories = {}
+    for branch in (fitted[name] for name in ("categorical", "embedded") if name in fitted):
+        categories |= {c: [v for v in cats if v != MISSING] for c, cats in zip(branch["columns"], branch["categories"])}
     return medians, categories
 
 
