@@ -167,13 +167,7 @@ def _predict(args) -> int:
 
     bundle = load_bundle(args.bundle)
     df, _ = _read_table(args.data)
-    predictions = bundle.predict(df)
-    if args.out:
-        predictions.to_csv(args.out, index=False)
-        print(json.dumps({"rows": len(predictions), "out": args.out}))
-    else:
-        predictions.to_csv(sys.stdout, index=False)
-    return 0
+    return _write_rows(bundle.predict(df), args.out)
 
 
 def _generate(args) -> int:
@@ -183,10 +177,14 @@ def _generate(args) -> int:
         return _fail(f"--rows must be at least 1; got {args.rows}")
     if args.seed < 0:
         return _fail(f"--seed must be 0 or more; got {args.seed}")
-    rows = load_bundle(args.bundle).generate(args.rows, seed=args.seed)
-    if args.out:
-        rows.to_csv(args.out, index=False)
-        print(json.dumps({"rows": len(rows), "out": args.out}))
+    return _write_rows(load_bundle(args.bundle).generate(args.rows, seed=args.seed), args.out)
+
+
+def _write_rows(rows, out: str | None) -> int:
+    """A CSV to `out` (then one JSON line saying where), or to stdout."""
+    if out:
+        rows.to_csv(out, index=False)
+        print(json.dumps({"rows": len(rows), "out": out}))
     else:
         rows.to_csv(sys.stdout, index=False)
     return 0

@@ -29,7 +29,7 @@ ACTIVATIONS: dict[str, tuple[Callable[[], nn.Module], str]] = {
                "straight-line model; fits a residual block's last layer"),
 }
 
-ActivationName = Literal["relu", "leaky_relu", "elu", "gelu", "selu", "sigmoid", "tanh", "softplus", "linear"]
+ActivationName = Literal[tuple(ACTIVATIONS)]  # the choices are the table above, so they cannot drift apart
 assert set(ActivationName.__args__) == set(ACTIVATIONS), "keep ActivationName in step with ACTIVATIONS"
 
 
