@@ -4,7 +4,7 @@ Training: one generated two-class table (make_classification, seed 0), an MLP
 with hidden layers 128-64 (relu) and one batch size for everyone; four loops
 are timed over the same epochs after untimed warm-up, best of a few repeats,
 rounds interleaved so background load hits every contestant alike.
-Ingest: nnbuilder.data.read_csv against pandas' pyarrow reader on a float CSV,
+Ingest: nnbuilder.data.pipeline.read_csv against pandas' pyarrow reader on a float CSV,
 and the peak memory of read_csv in a fresh process.
 Views: the slowdown of training with the Train page's views on (bench_views.py), target ≤ 10 %.
 
@@ -88,9 +88,9 @@ def bench_training(cfg: dict, device: str, contestants=None, log=print) -> dict[
 
 def bench_ingest(cfg: dict, log=print) -> dict:
     try:
-        import nnbuilder.data  # noqa: F401
+        import nnbuilder.data.pipeline  # noqa: F401
     except ImportError as exc:
-        log(f"  skipped: nnbuilder.data cannot be imported ({exc})")
+        log(f"  skipped: nnbuilder.data.pipeline cannot be imported ({exc})")
         return {}
     started = time.perf_counter()
     path = cases.ensure_csv(cfg["csv_rows"], cfg["csv_columns"], CSV_DIR)

@@ -1,7 +1,7 @@
 """The contestants `bench.py` times: four training loops on one table, and CSV ingest.
 
 Every training contestant sees the same rows, the same model (built by
-`nnbuilder.compile.build_model` from the same seed), the same batch size and
+`nnbuilder.model.compile.build_model` from the same seed), the same batch size and
 the same number of timed epochs, after warm-up epochs that are not timed
 (first calls allocate buffers and pick kernels). Each returns samples/s.
 """
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnbuilder.compile import build_model
-from nnbuilder.events import EpochEnded
-from nnbuilder.spec import NetworkSpec, parse_spec
-from nnbuilder.train import Trainer
+from nnbuilder.model.compile import build_model
+from nnbuilder.train.events import EpochEnded
+from nnbuilder.spec.network import NetworkSpec, parse_spec
+from nnbuilder.train.trainer import Trainer
 
 HIDDEN = (128, 64)
 LEARNING_RATE = 1e-3
@@ -199,10 +199,10 @@ def ensure_csv(rows: int, columns: int, folder: Path) -> Path:
 
 
 def time_ingest(path: Path, repeats: int) -> dict:
-    """Best-of-`repeats` seconds for nnbuilder.data.read_csv and for pandas' pyarrow reader."""
+    """Best-of-`repeats` seconds for nnbuilder.data.pipeline.read_csv and for pandas' pyarrow reader."""
     import pandas as pd
 
-    from nnbuilder.data import read_csv
+    from nnbuilder.data.pipeline import read_csv
 
     def best(read) -> float:
         times = []
@@ -220,7 +220,7 @@ def time_ingest(path: Path, repeats: int) -> dict:
 _PEAK_SCRIPT = """
 import json, resource, sys
 import numpy, pandas, pyarrow, pyarrow.csv
-import nnbuilder.data
+import nnbuilder.data.pipeline
 
 def peak_bytes():
     # Linux: VmHWM is this process's own high-water mark. ru_maxrss is not: the kernel carries the
@@ -236,7 +236,7 @@ def peak_bytes():
 
 baseline = peak_bytes()  # after the imports: what the read adds is the question
 if sys.argv[2] == "nnbuilder":
-    frame, _ = nnbuilder.data.read_csv(sys.argv[1])
+    frame, _ = nnbuilder.data.pipeline.read_csv(sys.argv[1])
 else:
     frame = pandas.read_csv(sys.argv[1], engine="pyarrow")
 print(json.dumps({"extra_bytes": peak_bytes() - baseline, "baseline_bytes": baseline, "shape": list(frame.shape)}))

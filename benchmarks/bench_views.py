@@ -1,6 +1,6 @@
 """The cost of looking inside: training throughput with the Train page's views on against off.
 
-The app trains with `views=["all"]` (nnbuilder.probes): between epochs the probes draw the decision
+The app trains with `views=["all"]` (nnbuilder.train.probes): between epochs the probes draw the decision
 boundary, the neuron maps and the weight/gradient histograms, on a time budget. The issue allows them
 10 % of the training speed. Each contestant trains the same model from the same seed on the same
 prepared data with nnbuilder's Trainer, once with no probe, once with the 'internals' probe only and
@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nnbuilder.compile import build_model
-from nnbuilder.data import load_table, prepare
-from nnbuilder.probes import PROBES, make_probes
-from nnbuilder.spec import parse_spec
-from nnbuilder.train import Trainer
+from nnbuilder.model.compile import build_model
+from nnbuilder.data.pipeline import load_table, prepare
+from nnbuilder.train.probes import PROBES, make_probes
+from nnbuilder.spec.network import parse_spec
+from nnbuilder.train.trainer import Trainer
 
 import bench_cases as cases
 

@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.data import detect_task, infer_roles, read_csv
+from nnbuilder.data.pipeline import detect_task, infer_roles, read_csv
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.data_embedding import max_categories
-from nnbuilder.spec import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec, SplitSpec, TabularInputSpec
-from nnbuilder.tasks import task_label
+from nnbuilder.data.embedding import max_categories
+from nnbuilder.spec.network import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec, SplitSpec, TabularInputSpec
+from nnbuilder.model.heads import task_label
 from ui import charts, engine, state
 from ui.page import header, next_step, show_error, show_warnings
 from ui.widgets import field_widget

@@ -11,10 +11,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.compile import MAX_PARAMETERS
+from nnbuilder.model.compile import MAX_PARAMETERS
 from nnbuilder.errors import NNBuilderError, SpecError
-from nnbuilder.spec import AutoencoderSpec, GanSpec, parse_spec
-from nnbuilder.workflow import describe_network
+from nnbuilder.spec.network import AutoencoderSpec, GanSpec, parse_spec
+from nnbuilder.runs.workflow import describe_network
 from ui import charts, engine, stack, state
 from ui.page import header, next_step, show_error
 from ui.stack_editor import Slots, show_problems, stack_editor

@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.workflow import training_work
-from nnbuilder.optim import USES_MOMENTUM
-from nnbuilder.spec import TrainingSpec
-from nnbuilder.train import resolve_device
+from nnbuilder.runs.workflow import training_work
+from nnbuilder.train.optim import USES_MOMENTUM
+from nnbuilder.spec.network import TrainingSpec
+from nnbuilder.train.trainer import resolve_device
 from ui import advice, boundary_view, charts, compare, engine, internals_view, jobs, lesson_view, stack, state
 from ui.page import header, show_error
 from ui.training import finished_line, job_rows, progress_text
@@ -75,7 +75,7 @@ def _render(snap) -> None:
         if snap.metric:
             metric_col.plotly_chart(charts.curve_figure(history, snap.metric, previous=previous,
                                                         previous_label=previous_label), key="live_metric")
-    if history and "generator_loss" not in history[-1]:  # views of the network as it learns (nnbuilder.probes)
+    if history and "generator_loss" not in history[-1]:  # views of the network as it learns (nnbuilder.train.probes)
         boundary_tab, neurons_tab, inside_tab = st.tabs(["Decision boundary", "Neurons", "Inside the training"])
         with boundary_tab:
             boundary_view.render_boundary(snap)

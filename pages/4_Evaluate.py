@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.tasks import TASK_KINDS
+from nnbuilder.model.heads import TASK_KINDS
 from ui import charts, state
 from ui.anomaly_view import show_anomalies
 from ui.gan_view import show_gan

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.data import read_csv
+from nnbuilder.data.pipeline import read_csv
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.tasks import TASK_KINDS
+from nnbuilder.model.heads import TASK_KINDS
 from ui import charts, engine, state
 from ui.importance_view import explain_prediction, render_attributions
 from ui.page import header, next_step, show_error, show_warnings

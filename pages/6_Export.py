@@ -6,8 +6,8 @@ import re
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.export import EXPORT_FORMATS
-from nnbuilder.spec import spec_to_json
+from nnbuilder.export.formats import EXPORT_FORMATS
+from nnbuilder.spec.network import spec_to_json
 from ui import engine, state
 from ui.page import header, next_step, show_error
 from ui.session import start as start_session
@@ -29,7 +29,7 @@ FILE_NAMES = {"onnx": "model.onnx", "torchscript": "model.pt", "python": "train_
 PREPARE_LABELS = {"onnx": "Prepare ONNX file", "torchscript": "Prepare TorchScript file", "python": "Prepare Python script"}
 
 PYTHON_SNIPPET = """import pandas as pd
-from nnbuilder.bundle import load_bundle
+from nnbuilder.bundle.bundle import load_bundle
 
 bundle = load_bundle("model.zip")  # checks every file's checksum; never runs code from the bundle
 df = pd.read_csv("new_rows.csv")

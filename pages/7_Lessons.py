@@ -3,7 +3,7 @@
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.lessons import list_lessons
+from nnbuilder.teach.lessons import list_lessons
 from ui import lesson_view
 from ui.page import header, show_error
 from ui.session import start as start_session

@@ -1,16 +1,16 @@
 """The Train page's warnings that explain themselves: what happened, why, what to try, and a button for it.
 
-The engine decides what a curve means (nnbuilder.diagnostics); this module only draws each diagnosis and,
+The engine decides what a curve means (nnbuilder.teach.diagnostics); this module only draws each diagnosis and,
 where the suggestion is one spec patch, an "Apply: ..." button that merges it into the session's spec
-(nnbuilder.lessons.apply_patch) for the next run.
+(nnbuilder.teach.lessons.apply_patch) for the next run.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from nnbuilder.diagnostics import Diagnosis, diagnose, explain_failure
-from nnbuilder.lessons import apply_patch
+from nnbuilder.teach.diagnostics import Diagnosis, diagnose, explain_failure
+from nnbuilder.teach.lessons import apply_patch
 
 from . import state
 

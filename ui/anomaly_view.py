@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.anomaly import anomaly_report, flagged_rows
+from nnbuilder.tasks.autoencoder.anomaly import anomaly_report, flagged_rows
 from ui import charts
 from ui.training import format_metric
 

@@ -1,6 +1,6 @@
 """Train page tabs "Decision boundary" and "Neurons": figures drawn from the probes' data, no model calls while polling.
 
-The data comes from nnbuilder.views_boundary and nnbuilder.views_neurons through the job snapshot
+The data comes from nnbuilder.views.boundary and nnbuilder.views.neurons through the job snapshot
 (`snap.views`). The figure builders are plain functions (data in, `go.Figure` out) so tests can read the
 traces. Only after the run has finished does the boundary tab call the engine, once per chosen pair of
 axes, to redraw the boundary over two features with the others at their median (cached per run).
@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.views_boundary import numeric_features, pair_boundary, why_not
+from nnbuilder.views.boundary import numeric_features, pair_boundary, why_not
 
 ORANGE, BLUE = "#f59322", "#0877bd"
 CLASS_COLOURS = [ORANGE, BLUE, "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",

@@ -20,7 +20,7 @@ NEURON_TYPES = ("input", "dense", "latent", "output")  # rows drawn as columns o
 MAX_DRAWN_UNITS = 10
 METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²", "reconstruction_r2": "Reconstruction R²", "loss": "Loss",
                  "discriminator_accuracy": "Discriminator accuracy"}
-GAN_CURVE_NAMES = ("generator", "discriminator")  # a GAN's train_loss / val_loss (nnbuilder.gan_train)
+GAN_CURVE_NAMES = ("generator", "discriminator")  # a GAN's train_loss / val_loss (nnbuilder.tasks.gan.fit)
 ANOMALY_COLOUR = "#d62728"
 NO_LABEL = "(no label)"
 

@@ -4,14 +4,14 @@ Every run the visitor finishes (with at least one epoch) is remembered in sessio
 spec, dataset and metric, copied out of the job registry, which forgets finished jobs after an hour.
 The run to compare with is the latest one submitted before the run on screen, on the same dataset (the
 curves of another table would not say what one knob did). Its label names what differed:
-`nnbuilder.lessons.spec_difference` ("previous: lr 0.1").
+`nnbuilder.teach.lessons.spec_difference` ("previous: lr 0.1").
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from nnbuilder.lessons import spec_difference
+from nnbuilder.teach.lessons import spec_difference
 
 RUNS = "_compare_runs"  # job id -> {"history", "spec", "data_name", "metric", "submitted_at"}
 SHOW = "show_previous_run"  # the toggle's key

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from nnbuilder.bundle import Bundle, bundle_zip_bytes, load_bundle, save_bundle
-from nnbuilder.data import PreparedData, prepare
+from nnbuilder.bundle.bundle import Bundle, bundle_zip_bytes, load_bundle, save_bundle
+from nnbuilder.data.pipeline import PreparedData, prepare
 from nnbuilder.errors import SpecError
-from nnbuilder.export import EXPORT_FORMATS, export_bundle
-from nnbuilder.spec import NetworkSpec, parse_spec
+from nnbuilder.export.formats import EXPORT_FORMATS, export_bundle
+from nnbuilder.spec.network import NetworkSpec, parse_spec
 
 from . import state
 
@@ -67,7 +67,7 @@ _EXPORT_CACHE = "_export_cache"
 
 
 def export_for(trained, fmt: str) -> bytes:
-    """The trained model exported as `fmt` (nnbuilder.export), checked on its own test rows; made once per
+    """The trained model exported as `fmt` (nnbuilder.export.formats), checked on its own test rows; made once per
     model and format. Raises the engine's ExportError when the format cannot hold this model."""
     cache = st.session_state.get(_EXPORT_CACHE)
     if not cache or cache[0] is not trained:

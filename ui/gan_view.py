@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nnbuilder.gan import comparable_rows, decode_rows, generate_encoded
+from nnbuilder.tasks.gan.networks import comparable_rows, decode_rows, generate_encoded
 from ui import charts, state
 
 AUC_HELP = ("ROC AUC of a classifier trained to tell real rows from {what} (5-fold cross-validation): 0.5 means "

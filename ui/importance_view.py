@@ -1,4 +1,4 @@
-"""Which columns matter (Evaluate) and why this prediction (Predict): charts and sections on nnbuilder.explain.
+"""Which columns matter (Evaluate) and why this prediction (Predict): charts and sections on nnbuilder.evaluate.importance.
 
 The figures are pure functions of the engine's results (no model calls), so they are tested without a
 browser; the two `render_*` functions are the page sections. Permutation importance takes seconds, so
@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.explain import ExplainError, explainable, integrated_gradients, permutation_importance_table
+from nnbuilder.evaluate.importance import ExplainError, explainable, integrated_gradients, permutation_importance_table
 
 from .page import show_error
 

@@ -1,6 +1,6 @@
 """Train page tab "Inside the training": weights, gradients, dead ReLUs and the learning rate per epoch.
 
-Draws the 'internals' probe's data (nnbuilder.views_internals) from the job snapshot, nothing else: no
+Draws the 'internals' probe's data (nnbuilder.views.internals) from the job snapshot, nothing else: no
 model calls, so it is cheap inside the page's polling fragment. The figure builders are pure functions
 (data in, a plotly figure out); `render` lays them out with stable keys so a redraw updates the same
 charts. The warnings come from the engine's `gradient_flags`, already in the data.
@@ -14,7 +14,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
-from nnbuilder.probes import DEFAULT_BUDGET
+from nnbuilder.train.probes import DEFAULT_BUDGET
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")

@@ -16,7 +16,7 @@ import uuid
 import streamlit as st
 import torch
 
-from nnbuilder.jobs import JobRegistry, JobSnapshot
+from nnbuilder.runs.jobs import JobRegistry, JobSnapshot
 
 from . import state
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nnbuilder.lessons import Lesson, apply_patch, get_lesson, lesson_data, short_reference
+from nnbuilder.teach.lessons import Lesson, apply_patch, get_lesson, lesson_data, short_reference
 from nnbuilder.errors import NNBuilderError
 
 from . import state

@@ -19,7 +19,7 @@ import typing
 from collections import defaultdict
 from pathlib import Path
 
-from nnbuilder.compile import mirror
+from nnbuilder.model.compile import mirror
 from nnbuilder.errors import SpecError
 from nnbuilder.layers import LAYERS
 

@@ -16,9 +16,9 @@ import copy
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.data import DataWarning, detect_input_kind, load_table
-from nnbuilder.datasets import list_datasets
-from nnbuilder.spec import NetworkSpec, default_spec, parse_spec
+from nnbuilder.data.pipeline import DataWarning, detect_input_kind, load_table
+from nnbuilder.data.datasets import list_datasets
+from nnbuilder.spec.network import NetworkSpec, default_spec, parse_spec
 
 SPEC = "spec"
 DATA = "data_frame"

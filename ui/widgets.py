@@ -6,7 +6,7 @@ record; it is pure and unit-tested. `field_widget` turns that record into the
 matching Streamlit input. Inclusive bounds become the widget's min/max;
 exclusive ones are left to the engine, whose message then names the problem.
 Its help tooltip is the field's description, one line per choice, and the plain
-meaning of any technical word it uses (nnbuilder.glossary).
+meaning of any technical word it uses (nnbuilder.teach.glossary).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import annotated_types as at
 import streamlit as st
 from pydantic import BaseModel
 
-from nnbuilder.glossary import glossed_terms
+from nnbuilder.teach.glossary import glossed_terms
 from nnbuilder.layers import ACTIVATIONS
-from nnbuilder.optim import OPTIMIZERS, SCHEDULES
+from nnbuilder.train.optim import OPTIMIZERS, SCHEDULES
 
 # Presentation only: friendlier labels than the field names for a few settings.
 LABELS = {
@@ -134,7 +134,7 @@ def _bounds(metadata) -> dict:
 
 def _help_text(name: str, description: str, choices: tuple, notes: dict | None = None) -> str:
     """The field's description, one markdown line per choice (what picking it does), then the plain
-    meaning of the technical words it used (nnbuilder.glossary), so no term goes unexplained."""
+    meaning of the technical words it used (nnbuilder.teach.glossary), so no term goes unexplained."""
     notes = notes or CHOICE_NOTES.get(name, {})
     lines = [f"- **{choice}**: {notes[choice]}" for choice in choices if choice in notes]
     text = description + ("\n\n" + "\n".join(lines) if lines else "")

@@ -19,8 +19,8 @@ import torch
 from pydantic import Field, ValidationInfo, field_validator
 from torch import nn
 
-from .recurrent import sequence_shape
-from .registry import LayerSpecBase, LayerType, Shape, register_layer
+from nnbuilder.layers.recurrent import sequence_shape
+from nnbuilder.layers.registry import LayerSpecBase, LayerType, Shape, register_layer
 
 MAX_MODEL_DIM = 1024
 

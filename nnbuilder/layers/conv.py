@@ -18,9 +18,9 @@ from typing import Literal
 from pydantic import Field
 from torch import nn
 
-from .activations import ActivationName, make_activation
-from .modules import ChannelsLast, MeanOver
-from .registry import LayerSpecBase, LayerType, Shape, register_layer
+from nnbuilder.layers.activations import ActivationName, make_activation
+from nnbuilder.layers.modules import ChannelsLast, MeanOver
+from nnbuilder.layers.registry import LayerSpecBase, LayerType, Shape, register_layer
 
 Padding = Literal["same", "valid"]
 

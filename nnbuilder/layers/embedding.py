@@ -1,4 +1,4 @@
-"""The embedding front of a tabular network: category codes -> learned vectors (nnbuilder.data_embedding).
+"""The embedding front of a tabular network: category codes -> learned vectors (nnbuilder.data.embedding).
 
 The feature matrix holds the plain features first and one integer code per embedded column last
 (-1 for a category unseen in training). Each code column gets its own table; row 0 is for "unknown",

@@ -14,7 +14,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from .registry import LayerSpecBase, LayerType, Shape, register_layer
+from nnbuilder.layers.registry import LayerSpecBase, LayerType, Shape, register_layer
 
 
 def sequence_shape(layer: str, shape: Shape) -> tuple[int, int]:

@@ -10,7 +10,7 @@ an odd factor) is refused in words. Nothing follows the sum: stack an activation
 if you want one (the "post-activation" of the original ResNet).
 
 The block's layers are ordinary layer specs, so the spec's layer union must exist before this
-model is complete: `nnbuilder.spec` calls `ResidualSpec.model_rebuild` once the union is built.
+model is complete: `nnbuilder.spec.network` calls `ResidualSpec.model_rebuild` once the union is built.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from .registry import LAYERS, BlockShapeError, LayerSpecBase, LayerType, Shape, register_layer
+from nnbuilder.layers.registry import LAYERS, BlockShapeError, LayerSpecBase, LayerType, Shape, register_layer
 
 
 class ResidualSpec(LayerSpecBase):
     type: Literal["residual"] = "residual"
-    layers: list["AnyLayerSpec"] = Field(  # noqa: F821  (the layer union, resolved by nnbuilder.spec)
+    layers: list["AnyLayerSpec"] = Field(  # noqa: F821  (the layer union, resolved by nnbuilder.spec.network)
         default_factory=lambda: [{"type": "dense", "units": 64, "activation": "relu"},
                                  {"type": "dense", "units": 64, "activation": "linear"}],
         min_length=1, validate_default=True, json_schema_extra={"ui": {"stack": True}},

@@ -55,8 +55,8 @@ def test_embeddings_residual_and_onnx_download(app, tmp_path):
 
     import onnxruntime as ort
 
-    from nnbuilder.bundle import load_bundle
-    from nnbuilder.data import load_table
+    from nnbuilder.bundle.bundle import load_bundle
+    from nnbuilder.data.pipeline import load_table
 
     rows = load_table("sample:rentals")[0].head(50)
     session = ort.InferenceSession(str(onnx_file))

@@ -142,8 +142,8 @@ def test_full_flow(app, tmp_path):
         names = set(archive.namelist())
     assert {"spec.json", "weights.safetensors", "manifest.json", "meta.json"} <= names, names
 
-    from nnbuilder.bundle import load_bundle
-    from nnbuilder.spec import parse_spec
+    from nnbuilder.bundle.bundle import load_bundle
+    from nnbuilder.spec.network import parse_spec
 
     bundle = load_bundle(bundle_path)
     result = bundle.predict(frame.drop(columns=["churned"]).head(10))

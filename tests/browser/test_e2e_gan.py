@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from nnbuilder.datasets import list_datasets
+from nnbuilder.data.datasets import list_datasets
 
 pytestmark = pytest.mark.browser
 
