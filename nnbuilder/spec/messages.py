@@ -140,7 +140,15 @@ def _item_type(tp):
     return args[0] if args else tp
 
 
+def _registry_union(tp):
+    """The RegistryUnion marker on an annotation (the spec's layer union), or None."""
+    return next((m for m in getattr(tp, "__metadata__", ()) if hasattr(m, "members")), None)
+
+
 def _union_member(tp, tag):
+    registry = _registry_union(tp)
+    if registry is not None:
+        return registry.members().get(tag) if isinstance(tag, str) else None
     for member in typing.get_args(_strip_annotated(tp)):
         model = _model_of(member)
         if model is None:
@@ -153,6 +161,9 @@ def _union_member(tp, tag):
 
 
 def _union_tags(tp) -> list[str]:
+    registry = _registry_union(tp)
+    if registry is not None:
+        return list(registry.members())
     tags = []
     members = typing.get_args(_strip_annotated(tp)) or (tp,)  # a one-member union collapses to the member
     for member in members:
