@@ -171,9 +171,9 @@ with editor:
 rows, data_error = None, None
 try:
     parse_spec(spec_data)
-    problems: list[str] = []
+    problems = []
 except SpecError as exc:
-    problems = exc.problems
+    problems = exc.spec_problems  # each with its spec path: shown on that layer's card
 try:
     prepared = engine.prepared_for(engine.data_settings_spec(spec_data))
 except NNBuilderError as exc:
@@ -182,7 +182,7 @@ if data_error is None and not problems:
     try:
         rows = [r.to_dict() for r in describe_network(parse_spec(spec_data), prepared)]  # a GAN: both nets
     except SpecError as exc:  # layers that do not fit the data: shown at those layers
-        problems = exc.problems
+        problems = exc.spec_problems
 general = show_problems(slots, problems)
 
 with overview:
