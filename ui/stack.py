@@ -238,7 +238,7 @@ def preset_sections(name: str) -> dict:
 def mirrored_layers(layers: list[dict]) -> list[dict]:
     """The autoencoder decoder that mirrors this encoder, as layer dicts to edit; [] when it cannot be mirrored."""
     try:
-        parsed = [(str(i), LAYERS[layer["type"]].spec.model_validate(
+        parsed = [(("layers", i), LAYERS[layer["type"]].spec.model_validate(
             {k: v for k, v in layer.items() if k != "type"} | {"type": layer["type"]})) for i, layer in enumerate(layers)]
         return [layer.model_dump(mode="json") for _, layer in mirror(parsed)]
     except (KeyError, ValueError, SpecError):  # an unknown or invalid layer: nothing sensible to copy
