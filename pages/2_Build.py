@@ -61,7 +61,7 @@ def _import(text: str) -> None:
         st.session_state[IMPORT_PROBLEMS] = [f"the spec is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                              f"column {exc.colno}"]
         return
-    except SpecError as exc:
+    except SpecError as exc:  # about the pasted JSON, not the cards: its own (0-based) paths
         st.session_state[IMPORT_PROBLEMS] = exc.problems
         return
     if spec["data"].get("target") is None:  # a network-only spec keeps the chosen target
