@@ -61,7 +61,7 @@ def _import(text: str) -> None:
         st.session_state[IMPORT_PROBLEMS] = [f"the spec is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                              f"column {exc.colno}"]
         return
-    except SpecError as exc:
+    except SpecError as exc:  # about the pasted JSON, not the cards: its own (0-based) paths
         st.session_state[IMPORT_PROBLEMS] = exc.problems
         return
     if spec["data"].get("target") is None:  # a network-only spec keeps the chosen target
@@ -171,9 +171,9 @@ with editor:
 rows, data_error = None, None
 try:
     parse_spec(spec_data)
-    problems: list[str] = []
+    problems = []
 except SpecError as exc:
-    problems = exc.problems
+    problems = exc.spec_problems  # each with its spec path: shown on that layer's card
 try:
     prepared = engine.prepared_for(engine.data_settings_spec(spec_data))
 except NNBuilderError as exc:
@@ -182,7 +182,7 @@ if data_error is None and not problems:
     try:
         rows = [r.to_dict() for r in describe_network(parse_spec(spec_data), prepared)]  # a GAN: both nets
     except SpecError as exc:  # layers that do not fit the data: shown at those layers
-        problems = exc.problems
+        problems = exc.spec_problems
 general = show_problems(slots, problems)
 
 with overview:

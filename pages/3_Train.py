@@ -4,7 +4,7 @@ dashed for comparison), warnings that explain themselves, and the active lesson'
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.errors import NNBuilderError
+from nnbuilder.errors import NNBuilderError, SpecError
 from nnbuilder.runs.workflow import training_work
 from nnbuilder.train.optim import USES_MOMENTUM
 from nnbuilder.spec.network import TrainingSpec
@@ -126,7 +126,7 @@ if train_col.button("Train", type="primary", disabled=active, icon=":material/pl
         st.rerun()  # redraw with the run under way: Stop enabled, curves polling
     except NNBuilderError as exc:
         show_error(exc)
-        where = {p.split(".")[0].split("[")[0] for p in exc.problems}
+        where = {p.path[0] for p in exc.spec_problems if p.path} if isinstance(exc, SpecError) else set()
         if "layers" in where:
             st.page_link("pages/2_Build.py", label="Fix the layers on Build", icon=":material/account_tree:")
         if "data" in where or not where & {"layers", "training"}:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nnbuilder.errors import NNBuilderError
+from nnbuilder.errors import NNBuilderError, SpecError
+
+from .stack import problem_text
 
 
 def header(number: int, title: str, what_to_do: str) -> None:
@@ -13,10 +15,14 @@ def header(number: int, title: str, what_to_do: str) -> None:
 
 
 def show_error(exc: NNBuilderError) -> None:
-    """One red box: the engine's sentence, then each problem on its own line when there are several."""
-    problems = getattr(exc, "problems", None) or [str(exc)]
+    """One red box: the engine's sentence, then each problem on its own line when there are several.
+    A spec's layers are numbered as the Build page's cards are ('Layer 3: rate ...')."""
+    if isinstance(exc, SpecError):
+        problems = [problem_text(problem) for problem in exc.spec_problems]
+    else:
+        problems = getattr(exc, "problems", None) or [str(exc)]
     if len(problems) == 1:
-        st.error(str(exc), icon=":material/error:")
+        st.error(problems[0], icon=":material/error:")
     else:
         st.error(f"{len(problems)} problems to fix:\n" + "\n".join(f"- {p}" for p in problems), icon=":material/error:")
 

@@ -2,9 +2,10 @@
 
 A stack is addressed by a dotted path into the spec dict: `layers`,
 `autoencoder.decoder`, `gan.discriminator`, or a block's inner list such as
-`layers.3.layers` (integers index lists). The engine names problems with its own
-paths (`layers[3].layers[0].units ...`); `problem_owner` maps one back to the
-(stack path, index) whose editor shows it. Presets are read from
+`layers.3.layers` (integers index lists). The engine's problems carry their spec
+path as a tuple (`("layers", 3, "layers", 0, "units")`); `problem_owner` maps one
+to the (stack path, index) whose card shows it, and `problem_text` words it with
+the card's 1-based number ("Layer 4.1: units ..."). Presets are read from
 assets/presets (index.json lists them; each file is a whole spec the CLI reads
 too), so the stacks live in one place. Nothing here validates (the engine does)
 or touches Streamlit, so it is unit-tested directly.
@@ -14,13 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import typing
 from collections import defaultdict
 from pathlib import Path
 
 from nnbuilder.model.compile import mirror
-from nnbuilder.errors import SpecError
+from nnbuilder.errors import SpecError, SpecPath, SpecProblem, spec_path_text
 from nnbuilder.layers import LAYERS
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "assets" / "presets"
@@ -83,11 +83,6 @@ def set_stack(spec: dict, path: str, layers: list[dict]) -> None:
     node[parts[-1]] = layers
 
 
-def problem_prefix(path: str) -> str:
-    """The engine's spelling of a stack path: 'layers.3.layers' -> 'layers[3].layers'."""
-    return re.sub(r"\.(\d+)", r"[\1]", path)
-
-
 def stack_label(path: str) -> str:
     """Where a stack sits, for people: '' (the main stack), 'decoder', 'block 3', 'discriminator block 2'."""
     base = next((name for root, name in STACK_NAMES.items() if path == root or path.startswith(root + ".")), "")
@@ -97,34 +92,27 @@ def stack_label(path: str) -> str:
     return f"{base + ' ' if base else ''}block {'.'.join(numbers)}"
 
 
-_SEGMENT = re.compile(r"^([A-Za-z_]\w*)((?:\[\d+\])*)$")
+def layer_number(path: str, index: int) -> str:
+    """The number on a layer's card: '3' for the third layer of a stack, '3.1' for the first inside block 3."""
+    outer = [str(part + 1) for part in parse_path(path) if isinstance(part, int)]
+    return ".".join([*outer, str(index + 1)])
 
 
-def problem_owner(problem: str) -> tuple[str, int] | None:
-    """The (stack path, layer index) a problem is about, or None for a general one.
+def layer_name(path: str, index: int) -> str:
+    """A layer as people see it, numbered like its card: 'Layer 3', 'Layer 3.1', 'Discriminator layer 2'."""
+    base = next((name for root, name in STACK_NAMES.items() if path == root or path.startswith(root + ".")), "")
+    return f"{base.capitalize() + ' layer' if base else 'Layer'} {layer_number(path, index)}"
 
-    Walks the problem's leading dotted path; the innermost `name[i]` that is a layer list wins.
-    The union tag the engine may put after a nested layer (`gan.discriminator[1].dropout.rate`)
-    is skipped, so it lands on layer 1 either way."""
-    head = problem.split(" ", 1)[0].rstrip(":")
-    owner, prefix, after_index = None, [], False
-    for segment in head.split("."):
-        match = _SEGMENT.match(segment)
-        if not match:
-            break
-        name, indexes = match.group(1), [int(i) for i in re.findall(r"\d+", match.group(2))]
-        if after_index and not indexes and name in LAYERS:
-            after_index = False  # the tag of the layer just indexed
-            continue
-        if indexes:
-            owner = (".".join(map(str, [*prefix, name])), indexes[0])
-            prefix += [name, indexes[0]]
-            after_index = True
-        else:
-            prefix.append(name)
-            after_index = False
-    if owner is None or not _is_stack(owner[0]):
-        return None
+
+def problem_owner(path: SpecPath) -> tuple[str, int] | None:
+    """The (stack path, layer index) whose card shows a problem at the spec path `path`, or None for a general one.
+
+    The innermost layer of a stack on the path wins: ("layers", 3, "layers", 0, "units") -> ("layers.3.layers", 0)."""
+    owner = None
+    for depth, key in enumerate(path):
+        where = ".".join(map(str, path[:depth]))
+        if isinstance(key, int) and depth and _is_stack(where):
+            owner = (where, key)
     return owner
 
 
@@ -136,30 +124,38 @@ def _is_stack(path: str) -> bool:
     return len(parts) >= 3 and isinstance(parts[-2], int) and _is_stack(".".join(map(str, parts[:-2])))
 
 
-def group_problems(problems: list[str]) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
-    """Problems by the (stack path, index) of the layer they name; the rest are general."""
+def problem_text(problem: SpecProblem) -> str:
+    """The problem as the Build page words it: its layer numbered like the card, the rest of the path after it
+    ('Layer 3: rate must be in [0, 1); got 1.5'); a problem outside the stacks keeps the engine's line."""
+    owner = problem_owner(problem.path)
+    if owner is None:
+        return problem.text
+    where, index = owner
+    inside = problem.path[len(parse_path(where)) + 1:]  # the setting within the layer, if any
+    name = layer_name(where, index)
+    return problem.text_at(f"{name}: {spec_path_text(inside)}" if inside else name)
+
+
+def group_problems(problems: list[SpecProblem]) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
+    """The problems' lines (`problem_text`) by the (stack path, index) of the layer they are about; the rest are
+    general."""
     by_layer: dict[tuple[str, int], list[str]] = defaultdict(list)
     general: list[str] = []
     for problem in problems:
-        owner = problem_owner(problem)
+        owner = problem_owner(problem.path)
         if owner is None:
-            general.append(problem)
+            general.append(problem_text(problem))
         else:
-            by_layer[owner].append(problem)
+            by_layer[owner].append(problem_text(problem))
     return dict(by_layer), general
 
 
-def split_problems(problems: list[str], path: str = "layers") -> tuple[dict[int, list[str]], list[str]]:
+def split_problems(problems: list[SpecProblem], path: str = "layers") -> tuple[dict[int, list[str]], list[str]]:
     """Problems about the layers of one stack by index; the rest (other stacks too) are general."""
     grouped, general = group_problems(problems)
     by_layer = {index: found for (where, index), found in grouped.items() if where == path}
     general += [p for (where, _), found in grouped.items() if where != path for p in found]
     return by_layer, general
-
-
-def problems_under(problems: list[str], prefix: str) -> list[str]:
-    """Problems whose dotted path starts with `prefix` (e.g. "training", "data")."""
-    return [p for p in problems if p.startswith(prefix)]
 
 
 # ---------------------------------------------------------------- layers
@@ -242,7 +238,7 @@ def preset_sections(name: str) -> dict:
 def mirrored_layers(layers: list[dict]) -> list[dict]:
     """The autoencoder decoder that mirrors this encoder, as layer dicts to edit; [] when it cannot be mirrored."""
     try:
-        parsed = [(str(i), LAYERS[layer["type"]].spec.model_validate(
+        parsed = [(("layers", i), LAYERS[layer["type"]].spec.model_validate(
             {k: v for k, v in layer.items() if k != "type"} | {"type": layer["type"]})) for i, layer in enumerate(layers)]
         return [layer.model_dump(mode="json") for _, layer in mirror(parsed)]
     except (KeyError, ValueError, SpecError):  # an unknown or invalid layer: nothing sensible to copy

@@ -8,13 +8,14 @@ pydantic fields, then an "add layer" row. A layer type with a stack of its own
 editor inside its card, so blocks can hold blocks. Widget keys carry the path
 and the spec revision: unique per stack, re-created when the structure changes
 (`state.bump_rev`). The editor returns one slot per layer, keyed by (path,
-index), so the page can place the engine's problems beside the layer they name.
+index), so the page can place the engine's problems on the card of the layer at their path.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from nnbuilder.errors import SpecProblem
 from nnbuilder.layers import LAYERS
 
 from . import stack, state
@@ -64,8 +65,8 @@ def add_labels(path: str, name: str | None = None) -> tuple[str, str]:
 
 def _number(path: str, index: int) -> str:
     """'3.' for the third layer, '3.1' for the first layer inside block 3."""
-    outer = [str(part + 1) for part in stack.parse_path(path) if isinstance(part, int)]
-    return ".".join([*outer, str(index + 1)]) + ("" if outer else ".")
+    number = stack.layer_number(path, index)
+    return number if "." in number else number + "."
 
 
 def stack_editor(path: str, name: str | None = None) -> Slots:
@@ -129,8 +130,9 @@ def _fields(model, layer: dict, fields: list[str], rev: str, nested_depth: int =
                                        container=column)
 
 
-def show_problems(slots: Slots, problems: list[str]) -> list[str]:
-    """Each problem in red beside the layer it names; returns the ones no shown layer owns."""
+def show_problems(slots: Slots, problems: list[SpecProblem]) -> list[str]:
+    """Each problem in red on the card of the layer at its path, numbered like the cards; returns the lines no
+    shown layer owns."""
     grouped, general = stack.group_problems(problems)
     for owner, found in grouped.items():
         slot = slots.get(owner)

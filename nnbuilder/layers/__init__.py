@@ -6,6 +6,8 @@ from nnbuilder.layers import recurrent  # noqa: F401  (registers rnn, lstm, gru)
 from nnbuilder.layers import attention  # noqa: F401  (registers transformer_encoder)
 from nnbuilder.layers import residual  # noqa: F401  (registers residual; its inner layers are any of the above)
 from nnbuilder.layers.activations import ACTIVATIONS, make_activation
-from nnbuilder.layers.registry import LAYERS, BlockShapeError, LayerSpecBase, LayerType, Shape, register_layer
+from nnbuilder.layers.registry import (LAYERS, BlockShapeError, LayerSpecBase, LayerType, Shape, register_layer,
+                                       shape_problem)
 
-__all__ = ["ACTIVATIONS", "LAYERS", "BlockShapeError", "LayerSpecBase", "LayerType", "Shape", "make_activation", "register_layer"]
+__all__ = ["ACTIVATIONS", "LAYERS", "BlockShapeError", "LayerSpecBase", "LayerType", "Shape", "make_activation", "register_layer",
+           "shape_problem"]

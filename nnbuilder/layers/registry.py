@@ -14,6 +14,8 @@ from typing import Callable
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
+from nnbuilder.errors import SpecPath, SpecProblem
+
 Shape = tuple[int, ...]  # one sample's shape, batch dimension left out
 
 
@@ -35,11 +37,19 @@ class LayerType:
 
 
 class BlockShapeError(ValueError):
-    """A layer inside a block (e.g. a residual block) does not fit: `path` is relative to the block."""
+    """A layer inside a block (e.g. a residual block) does not fit: `problem.path` is relative to the block."""
 
-    def __init__(self, path: str, reason: str):
-        self.path, self.reason = path, reason
-        super().__init__(f"{path}: {reason}")
+    def __init__(self, problem: SpecProblem):
+        self.problem = problem
+        super().__init__(problem.text)
+
+
+def shape_problem(path: SpecPath, layer: LayerSpecBase, exc: ValueError) -> SpecProblem:
+    """The problem of the layer at `path` whose shape rule refused its input; a layer inside a block is
+    named by its full path (`layers[3].layers[0]`), so front ends can show it at that inner layer."""
+    if isinstance(exc, BlockShapeError):
+        return exc.problem.within(path)
+    return SpecProblem(path, str(exc), layer_type=layer.type)
 
 
 LAYERS: dict[str, LayerType] = {}

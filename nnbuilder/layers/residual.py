@@ -22,7 +22,8 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from nnbuilder.layers.registry import LAYERS, BlockShapeError, LayerSpecBase, LayerType, Shape, register_layer
+from nnbuilder.layers.registry import (LAYERS, BlockShapeError, LayerSpecBase, LayerType, Shape, register_layer,
+                                       shape_problem)
 
 
 class ResidualSpec(LayerSpecBase):
@@ -42,10 +43,8 @@ def block_shapes(spec: ResidualSpec, shape: Shape) -> list[Shape]:
     for index, layer in enumerate(spec.layers):
         try:
             shape = tuple(LAYERS[layer.type].output_shape(layer, shape))
-        except BlockShapeError as exc:  # a block nested in this one
-            raise BlockShapeError(f"layers[{index}].{exc.path}", exc.reason) from None
-        except ValueError as exc:
-            raise BlockShapeError(f"layers[{index}] ({layer.type})", str(exc)) from None
+        except ValueError as exc:  # this inner layer, or one in a block nested in this one
+            raise BlockShapeError(shape_problem(("layers", index), layer, exc)) from None
         shapes.append(shape)
     return shapes
 

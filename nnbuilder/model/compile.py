@@ -20,8 +20,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from nnbuilder.errors import SpecError
-from nnbuilder.layers import LAYERS, BlockShapeError, Shape
+from nnbuilder.errors import SpecError, SpecPath, SpecProblem
+from nnbuilder.layers import LAYERS, Shape, shape_problem
 from nnbuilder.layers.embedding import TabularEmbeddings, check_codes_fit, embedded_width, embedding_dims
 from nnbuilder.layers.embedding import describe as describe_embeddings
 from nnbuilder.spec.network import NetworkSpec
@@ -49,21 +49,23 @@ class LayerRow:
 MIRRORABLE = ("dense", "dropout", "batchnorm", "layernorm", "activation")
 
 
-def hidden_layers(spec: NetworkSpec, task_kind: str) -> list[tuple[str, object]]:
-    """(spec path, layer spec) of every hidden layer in order; an autoencoder adds its latent layer and decoder."""
-    layers = [(f"layers[{i}]", layer) for i, layer in enumerate(spec.layers)]
+def hidden_layers(spec: NetworkSpec, task_kind: str) -> list[tuple[SpecPath, object]]:
+    """(spec path, layer spec) of every hidden layer in order; an autoencoder adds its latent layer and decoder.
+
+    A mirrored decoder's layers are copies, not in the spec: they share the path of the decoder itself."""
+    layers = [(("layers", i), layer) for i, layer in enumerate(spec.layers)]
     if task_kind != "autoencoder":
         return layers
     settings = spec.autoencoder_settings
     latent = LAYERS["dense"].spec(units=settings.latent_dim, activation="linear")
     if settings.mirror_decoder:
-        decoder = [(f"autoencoder.decoder (mirror of {path})", layer) for path, layer in mirror(layers)]
+        decoder = [(("autoencoder", "decoder"), layer) for _, layer in mirror(layers)]
     else:
-        decoder = [(f"autoencoder.decoder[{i}]", layer) for i, layer in enumerate(settings.decoder)]
-    return [*layers, ("autoencoder.latent_dim", latent), *decoder]
+        decoder = [(("autoencoder", "decoder", i), layer) for i, layer in enumerate(settings.decoder)]
+    return [*layers, (("autoencoder", "latent_dim"), latent), *decoder]
 
 
-def mirror(layers: list[tuple[str, object]]) -> list[tuple[str, object]]:
+def mirror(layers: list[tuple[SpecPath, object]]) -> list[tuple[SpecPath, object]]:
     """The encoder's dense blocks in reverse order; each dense keeps the dropout/norm/activation layers after it.
 
     Layers before the first dense (e.g. input dropout for a denoising autoencoder) are not mirrored.
@@ -71,8 +73,8 @@ def mirror(layers: list[tuple[str, object]]) -> list[tuple[str, object]]:
     blocks: list[list] = []
     for path, layer in layers:
         if layer.type not in MIRRORABLE:
-            raise SpecError([f"{path} ({layer.type}): mirror_decoder copies only {', '.join(MIRRORABLE)} layers; "
-                             "turn autoencoder.mirror_decoder off and stack the decoder yourself"])
+            raise SpecError([SpecProblem(path, f"mirror_decoder copies only {', '.join(MIRRORABLE)} layers; turn "
+                                         "autoencoder.mirror_decoder off and stack the decoder yourself", layer.type)])
         if layer.type == "dense":
             blocks.append([])
         if blocks:
@@ -100,10 +102,8 @@ def output_shapes(spec: NetworkSpec, input_shape: Shape, task_kind: str = "", em
     for path, layer in hidden_layers(spec, task_kind):
         try:
             shape = tuple(LAYERS[layer.type].output_shape(layer, shape))
-        except BlockShapeError as exc:  # a layer inside a block: name it by its full path
-            problems.append(f"{path}.{exc.path}: {exc.reason}")
-        except ValueError as exc:  # a shape rule explains why the layer does not fit
-            problems.append(f"{path} ({layer.type}): {exc}")
+        except ValueError as exc:  # a shape rule explains why the layer (or one inside its block) does not fit
+            problems.append(shape_problem(path, layer, exc))
         shapes.append(shape)
     if problems:
         raise SpecError(problems)
@@ -121,10 +121,10 @@ def build_model(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs
     n_params = count_parameters(build_on_meta(spec, input_shape, task_kind, n_outputs, embeddings))
     if n_params > max_parameters:
         gib = n_params * BYTES_PER_TRAINED_PARAMETER / 2**30
-        raise SpecError([
-            f"layers: the network has {n_params:,} parameters (about {gib:.1f} GiB to train), more than the "
-            f"{max_parameters:,} allowed; use fewer or smaller layers"
-        ])
+        raise SpecError([SpecProblem(
+            ("layers",), f"the network has {n_params:,} parameters (about {gib:.1f} GiB to train), more than the "
+            f"{max_parameters:,} allowed; use fewer or smaller layers", sentence=True,
+        )])
     return _assemble(spec, input_shape, task_kind, n_outputs, embeddings)
 
 

@@ -1,9 +1,10 @@
-"""Turn pydantic's validation errors into one readable line per problem.
+"""Turn pydantic's validation errors into one `SpecProblem` per problem.
 
-Each line names the dotted path the user wrote (``layers[2].rate``), what was
-expected, what came, and a fix where one is obvious, e.g.
-``layers[2].rate must be in [0, 1); got 1.5``. Ranges and choices are read off
-the field itself, so the messages can never disagree with the spec.
+Each problem has the path the user wrote (``("layers", 2, "rate")``, read as
+``layers[2].rate``; pydantic's union tags left out), what was expected, what
+came, and a fix where one is obvious, e.g. ``layers[2].rate must be in [0, 1);
+got 1.5``. Ranges and choices are read off the field itself, so the messages can
+never disagree with the spec.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from typing import Any
 import annotated_types as at
 from pydantic import BaseModel, ValidationError
 
+from nnbuilder.errors import SpecProblem
+
 _TAG_FIELDS = ("type", "kind")  # discriminator fields of the spec's unions
 
 
-def describe_errors(exc: ValidationError, root: type[BaseModel]) -> list[str]:
-    messages, alternatives = [], {}
+def describe_errors(exc: ValidationError, root: type[BaseModel]) -> list[SpecProblem]:
+    problems, alternatives = [], {}
     for err in exc.errors(include_url=False):
         path, field, _, _ = _locate(err["loc"], root)
         if field is not None and err["loc"] and not _is_field_key(err["loc"][-1], field):
@@ -28,10 +31,10 @@ def describe_errors(exc: ValidationError, root: type[BaseModel]) -> list[str]:
             # report one line listing what each member wanted.
             alternatives.setdefault(path, (err.get("input"), []))[1].append(_expected_kind(err["type"]))
             continue
-        messages.append(_describe(err, root))
+        problems.append(_describe(err, root))
     for path, (got, wanted) in alternatives.items():
-        messages.append(f"{path} must be {' or '.join(dict.fromkeys(wanted))}; got {got!r}")
-    return messages
+        problems.append(SpecProblem(path, f"must be {' or '.join(dict.fromkeys(wanted))}; got {got!r}"))
+    return problems
 
 
 def _is_field_key(key, field) -> bool:
@@ -52,58 +55,62 @@ def _expected_kind(error_type: str) -> str:
     return "a different kind of value"
 
 
-def _describe(err: dict[str, Any], root: type[BaseModel]) -> str:
+def _describe(err: dict[str, Any], root: type[BaseModel]) -> SpecProblem:
     path, field, model, annotation = _locate(err["loc"], root)
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
+
+    def problem(message: str) -> SpecProblem:  # the message continues a sentence whose subject is the path
+        return SpecProblem(path, message)
+
     if kind == "extra_forbidden":
         known = list(model.model_fields) if model else []
         hint = did_you_mean(str(err["loc"][-1]), known)
-        return f"{path} is not a known setting; expected one of {', '.join(known)}{hint}"
+        return problem(f"is not a known setting; expected one of {', '.join(known)}{hint}")
     if kind == "missing":
-        return f"{path} is required"
+        return problem("is required")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         choices = _union_tags(annotation)
-        tag_path = f"{path}.{str(ctx.get('discriminator', 'type')).strip(chr(39))}"
+        path = (*path, str(ctx.get("discriminator", "type")).strip(chr(39)))  # about the tag field itself
         if kind == "union_tag_not_found":
-            return f"{tag_path} is required: one of {', '.join(choices)}"
-        return f"{tag_path} must be one of {', '.join(choices)}; got {ctx.get('tag')!r}{did_you_mean(ctx.get('tag'), choices)}"
+            return problem(f"is required: one of {', '.join(choices)}")
+        return problem(f"must be one of {', '.join(choices)}; got {ctx.get('tag')!r}{did_you_mean(ctx.get('tag'), choices)}")
     if kind == "literal_error":
         choices = _literal_choices(field)
-        return f"{path} must be one of {', '.join(map(str, choices))}; got {got!r}{did_you_mean(got, choices)}"
+        return problem(f"must be one of {', '.join(map(str, choices))}; got {got!r}{did_you_mean(got, choices)}")
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return f"{path} must be {_range_text(field)}; got {got!r}"
+        return problem(f"must be {_range_text(field)}; got {got!r}")
     if kind.startswith("int_"):
-        return f"{path} must be a whole number; got {got!r}"
+        return problem(f"must be a whole number; got {got!r}")
     if kind.startswith("float_"):
-        return f"{path} must be a number; got {got!r}"
+        return problem(f"must be a number; got {got!r}")
     if kind.startswith("string_"):
-        return f"{path} must be text; got {got!r}"
+        return problem(f"must be text; got {got!r}")
     if kind == "too_short":
         least = ctx.get("min_length", 1)
-        fix = ": add a layer to it, or delete the block" if path.endswith("layers") else ""
-        return f"{path} must hold at least {least} item{'s' if least != 1 else ''}; got {len(got or [])}{fix}"
+        fix = ": add a layer to it, or delete the block" if path[-1:] == ("layers",) else ""
+        return problem(f"must hold at least {least} item{'s' if least != 1 else ''}; got {len(got or [])}{fix}")
     if kind.startswith("list_"):
-        return f"{path} must be a list; got {got!r}"
+        return problem(f"must be a list; got {got!r}")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"{path} must be an object of settings; got {got!r}"
+        return problem(f"must be an object of settings; got {got!r}")
     if kind == "value_error":
-        return f"{path} {str(err['msg']).removeprefix('Value error, ')}"
-    return f"{path}: {err['msg']}; got {got!r}"
+        return problem(str(err["msg"]).removeprefix("Value error, "))
+    return SpecProblem(path, f"{err['msg']}; got {got!r}", sentence=True)  # pydantic's own words, after a colon
 
 
 def _locate(loc: tuple, root: type[BaseModel]):
-    """Walk `loc` through the spec classes: (dotted path, last FieldInfo, last model)."""
-    path, annotation, field, model = "", root, None, root
+    """Walk `loc` through the spec classes: (the path the user wrote, last FieldInfo, last model, annotation)."""
+    path, annotation, field, model = (), root, None, root
     for key in loc:
         if isinstance(key, int):
-            path += f"[{key}]"
+            path += (key,)
             annotation = _item_type(annotation)
             continue
         current = _model_of(annotation)
         if current is not None and key in current.model_fields:
             model, field = current, current.model_fields[key]
             annotation = field.annotation
-            path += f".{key}" if path else key
+            path += (key,)
             continue
         member = _union_member(annotation, key)
         if member is not None:  # pydantic puts the union tag in loc; users never wrote it
@@ -112,8 +119,8 @@ def _locate(loc: tuple, root: type[BaseModel]):
         if field is not None and not _is_field_key(key, field):
             continue  # a plain-union member name ('str'): not something the user wrote
         model = current or model
-        path += f".{key}" if path else str(key)
-    return path or "spec", field, model, annotation
+        path += (str(key),)
+    return path, field, model, annotation
 
 
 def _strip_annotated(tp):

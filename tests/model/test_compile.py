@@ -127,3 +127,38 @@ def test_a_network_too_large_for_memory_is_refused_before_allocating():
     huge = parse_spec({"layers": [{"type": "dense", "units": 16384}] * 4})
     with pytest.raises(SpecError, match=r"parameters \(about .* GiB to train\), more than the .* allowed; use fewer or smaller layers"):
         build_model(huge, (16384,), "regression", 1)
+
+
+def test_shape_problems_carry_the_path_of_the_layer_that_does_not_fit():
+    spec = parse_spec({"layers": [
+        {"type": "dense", "units": 8}, {"type": "lstm"},
+        {"type": "residual", "layers": [{"type": "dense", "units": 8},
+                                        {"type": "residual", "layers": [{"type": "conv2d"}]}]}]})
+    with pytest.raises(SpecError) as caught:
+        layer_table(spec, (4,), "binary", 2)
+    found = caught.value.spec_problems  # every layer that does not fit, at once
+    assert [(p.path, p.layer_type) for p in found] == [
+        (("layers", 1), "lstm"), (("layers", 2, "layers", 1, "layers", 0), "conv2d")]
+    assert found[1].text.startswith("layers[2].layers[1].layers[0] (conv2d): conv2d needs image input")
+    assert caught.value.problems == [p.text for p in found]
+
+
+def test_autoencoder_problems_name_the_decoder_layer_or_the_encoder_layer_a_mirror_cannot_copy():
+    spec = parse_spec({"data": {"task": "autoencoder"}, "layers": [{"type": "dense", "units": 8}],
+                       "autoencoder": {"mirror_decoder": False, "decoder": [{"type": "dense", "units": 8},
+                                                                           {"type": "conv2d"}]}})
+    with pytest.raises(SpecError) as caught:
+        layer_table(spec, (4,), "autoencoder", 4)
+    assert [p.path for p in caught.value.spec_problems] == [("autoencoder", "decoder", 1)]
+    mirrored = parse_spec({"data": {"task": "autoencoder"}, "layers": [{"type": "dense", "units": 8}, {"type": "lstm"}]})
+    with pytest.raises(SpecError, match="mirror_decoder copies only") as caught:
+        layer_table(mirrored, (4,), "autoencoder", 4)
+    assert [(p.path, p.layer_type) for p in caught.value.spec_problems] == [(("layers", 1), "lstm")]
+
+
+def test_too_many_parameters_is_a_problem_of_the_whole_stack():
+    huge = parse_spec({"layers": [{"type": "dense", "units": 16384}] * 4})
+    with pytest.raises(SpecError) as caught:
+        build_model(huge, (16384,), "regression", 1)
+    (problem,) = caught.value.spec_problems
+    assert problem.path == ("layers",) and str(caught.value).startswith("layers: the network has ")

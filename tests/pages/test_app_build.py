@@ -80,11 +80,37 @@ def test_invalid_value_shows_the_engine_message_at_the_layer():
     at = open_app("Build")
     by_label(at.number_input, "Rate").set_value(1.0)
     run_ok(at)
-    assert "layers[1].rate must be in [0, 1); got 1.0" in texts(at.error)
+    assert card_errors(at, "layers", 1) == ["Layer 2: rate must be in [0, 1); got 1.0"]  # numbered like its card
+    assert not card_errors(at, "layers", 0) and not card_errors(at, "layers", 2)
     assert not [m for m in at.metric if m.label == "Trainable parameters"]  # no table until it is fixed
     by_label(at.number_input, "Rate").set_value(0.5)
     run_ok(at)
     assert not at.error and total_parameters(at) == 2305
+
+
+def test_every_problem_shows_on_its_own_card_numbered_like_the_cards():
+    at = open_app("Build")
+    by_label(at.selectbox, "Layer type").select("Dropout")
+    by_label(at.button, "Add layer").click()
+    run_ok(at)
+    layer_widget(at.number_input, "layers", 1, "rate").set_value(1.0)
+    layer_widget(at.number_input, "layers", 3, "rate").set_value(1.0)
+    run_ok(at)  # two problems at once, each on its card with the card's number (the engine says layers[1], layers[3])
+    assert card_errors(at, "layers", 1) == ["Layer 2: rate must be in [0, 1); got 1.0"]
+    assert card_errors(at, "layers", 3) == ["Layer 4: rate must be in [0, 1); got 1.0"]
+    assert not card_errors(at, "layers", 0) and not card_errors(at, "layers", 2)
+    layer_button(at, "del", "layers", 3).click()
+    run_ok(at)
+    layer_widget(at.number_input, "layers", 1, "rate").set_value(0.1)
+    run_ok(at)
+    assert not at.error
+
+    by_label(at.selectbox, "Layer type").select("Convolution 2D (images)")  # valid settings, but not for a table
+    by_label(at.button, "Add layer").click()
+    run_ok(at)
+    errors = card_errors(at, "layers", 3)
+    assert len(errors) == 1 and errors[0].startswith("Layer 4 (conv2d): conv2d needs image input"), errors
+    assert not any(card_errors(at, "layers", index) for index in range(3))
 
 
 def test_import_valid_and_invalid_spec_json():
@@ -218,7 +244,7 @@ def test_a_bad_discriminator_setting_is_shown_beside_that_layer():
     layer_widget(at.number_input, "gan.discriminator", 1, "rate").set_value(1.0)
     run_ok(at)
     errors = card_errors(at, "gan.discriminator", 1)
-    assert len(errors) == 1 and errors[0].startswith("gan.discriminator[1]") and "1.0" in errors[0]
+    assert errors == ["Discriminator layer 2: rate must be in [0, 1); got 1.0"]
     assert not card_errors(at, "layers", 1)  # the generator's dropout is fine
     assert not [m for m in at.metric if m.label == "Trainable parameters"]
     layer_widget(at.number_input, "gan.discriminator", 1, "rate").set_value(0.2)
@@ -230,7 +256,7 @@ def test_a_bad_discriminator_setting_is_shown_beside_that_layer():
     by_label(at.button, "Add discriminator layer").click()
     run_ok(at)
     errors = card_errors(at, "gan.discriminator", 3)
-    assert errors and errors[0].startswith("gan.discriminator[3] (conv1d)") and "one dimension" in errors[0]
+    assert errors and errors[0].startswith("Discriminator layer 4 (conv1d): ") and "one dimension" in errors[0]
 
 
 def test_residual_block_add_edit_inner_layers_and_delete():
@@ -256,7 +282,7 @@ def test_residual_block_add_edit_inner_layers_and_delete():
     layer_widget(at.number_input, "layers.3.layers", 2, "rate").set_value(1.0)
     run_ok(at)
     inner = card_errors(at, "layers.3.layers", 2)
-    assert inner == ["layers[3].layers[2].rate must be in [0, 1); got 1.0"]
+    assert inner == ["Layer 4.3: rate must be in [0, 1); got 1.0"]
     assert not card_errors(at, "layers.3.layers", 0) and not card_errors(at, "layers", 2)
     layer_widget(at.number_input, "layers.3.layers", 2, "rate").set_value(0.1)
     run_ok(at)
@@ -269,7 +295,7 @@ def test_residual_block_add_edit_inner_layers_and_delete():
         layer_button(at, "del", "layers.3.layers", 0).click()
         run_ok(at)
     assert layers(at)[3]["layers"] == []
-    assert any("layers[3].layers must hold at least 1 item" in e for e in card_errors(at, "layers", 3))
+    assert any(e.startswith("Layer 4: layers must hold at least 1 item") for e in card_errors(at, "layers", 3))
     layer_button(at, "del", "layers", 3).click()
     run_ok(at)
     assert types(layers(at)) == ["dense", "dropout", "dense"] and not at.error
@@ -292,7 +318,7 @@ def test_blocks_nest_and_a_block_that_cannot_fit_is_explained_at_its_inner_layer
     by_label(at.button, "Add to block 4.3").click()
     run_ok(at)
     errors = card_errors(at, "layers.3.layers.2.layers", 2)
-    assert errors and errors[0].startswith("layers[3].layers[2].layers[2] (conv2d)") and "image input" in errors[0]
+    assert errors and errors[0].startswith("Layer 4.3.3 (conv2d): ") and "image input" in errors[0]
 
 
 def test_autoencoder_decoder_stack_is_edited_by_the_same_editor():
@@ -315,7 +341,7 @@ def test_autoencoder_decoder_stack_is_edited_by_the_same_editor():
     assert types(decoder()) == [*before, "dropout"]
     layer_widget(at.number_input, "autoencoder.decoder", end, "rate").set_value(1.0)
     run_ok(at)
-    assert card_errors(at, "autoencoder.decoder", end)[0].startswith(f"autoencoder.decoder[{end}]")
+    assert card_errors(at, "autoencoder.decoder", end) == [f"Decoder layer {end + 1}: rate must be in [0, 1); got 1.0"]
     layer_button(at, "del", "autoencoder.decoder", end).click()
     run_ok(at)
     assert types(decoder()) == before and not at.error

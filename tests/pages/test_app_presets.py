@@ -88,7 +88,7 @@ def test_sequence_presets_on_a_table_are_refused_in_words_or_read_the_columns_as
     with pytest.raises(SpecError) as info:
         describe_network(spec, prepare(df, spec.data, seed=0, input=spec.input))
     assert "needs sequence input" in info.value.problems[0]
-    assert stack.problem_owner(info.value.problems[0]) == ("layers", 0)  # the Build page shows it at layer 1
+    assert stack.problem_owner(info.value.spec_problems[0].path) == ("layers", 0)  # the Build page shows it at layer 1
     # a transformer reads a table's columns as its tokens (one per column), so the same stack fits a table
     spec = parse_spec({"data": {"target": "label"}, "layers": stack.preset_layers("Transformer (time series)")})
     rows = describe_network(spec, prepare(df, spec.data, seed=0, input=spec.input))

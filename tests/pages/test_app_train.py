@@ -68,7 +68,7 @@ def test_invalid_spec_is_reported_instead_of_training():
     at = open_app("Train")
     at.session_state[state.SPEC]["layers"].append({"type": "dropout", "rate": 3})
     click(at, "Train")
-    assert "layers[3].rate must be in [0, 1); got 3" in texts(at.error)[0]
+    assert "Layer 4: rate must be in [0, 1); got 3" in texts(at.error)[0]  # numbered like the Build page's cards
     assert at.session_state.get("job_id") is None
 
 

@@ -94,6 +94,20 @@ def test_layers_must_keep_rows_flat():
         build_generator(spec, output_layout(prepared))
 
 
+def test_network_problems_carry_their_path_in_either_network():
+    spec = parse_spec({**gan_spec(), "layers": [{"type": "dense", "units": 8}, {"type": "conv1d"}],
+                       "gan": {"discriminator": [{"type": "residual", "layers": [
+                           {"type": "dense", "units": 4}, {"type": "conv2d"}]}]}})
+    with pytest.raises(SpecError) as generator:
+        build_generator(spec, {"numeric": ["a"], "categorical": []})
+    assert [(p.path, p.layer_type) for p in generator.value.spec_problems] == [(("layers", 1), "conv1d")]
+    with pytest.raises(SpecError) as discriminator:
+        build_discriminator(spec, 6)
+    (problem,) = discriminator.value.spec_problems  # inside the block: named by its full path
+    assert problem.path == ("gan", "discriminator", 0, "layers", 1) and problem.layer_type == "conv2d"
+    assert problem.text.startswith("gan.discriminator[0].layers[1] (conv2d): conv2d needs image input")
+
+
 # --- training and the done-when comparison ------------------------------------------------------------
 
 def test_gan_fools_the_classifier_better_than_an_independent_sampler(trained):

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from nnbuilder.errors import SpecProblem
 from nnbuilder.model.compile import layer_table
 from nnbuilder.spec.network import parse_spec
 from ui import stack
@@ -46,11 +47,11 @@ def test_set_dropout_updates_or_adds():
 
 def test_split_problems_by_layer():
     by_layer, general = stack.split_problems([
-        "layers[2].rate must be in [0, 1); got 1.5",
-        "layers[0] (dense): does not fit",
-        "training.learning_rate must be in (0, 10]; got 100",
+        SpecProblem(("layers", 2, "rate"), "must be in [0, 1); got 1.5"),
+        SpecProblem(("layers", 0), "does not fit", "dense"),
+        SpecProblem(("training", "learning_rate"), "must be in (0, 10]; got 100"),
     ])
-    assert by_layer == {2: ["layers[2].rate must be in [0, 1); got 1.5"], 0: ["layers[0] (dense): does not fit"]}
+    assert by_layer == {2: ["Layer 3: rate must be in [0, 1); got 1.5"], 0: ["Layer 1 (dense): does not fit"]}
     assert general == ["training.learning_rate must be in (0, 10]; got 100"]
 
 
@@ -83,45 +84,65 @@ def test_get_and_set_stack_by_path():
 
 def test_path_spellings_and_labels():
     assert stack.parse_path("layers.3.layers") == ["layers", 3, "layers"]
-    assert stack.problem_prefix("layers.3.layers.0.layers") == "layers[3].layers[0].layers"
-    assert stack.problem_prefix("gan.discriminator") == "gan.discriminator"
     assert [stack.stack_label(p) for p in ("layers", "autoencoder.decoder", "gan.discriminator", "layers.2.layers",
                                            "gan.discriminator.1.layers", "layers.2.layers.0.layers")] == [
         "", "decoder", "discriminator", "block 3", "discriminator block 2", "block 3.1"]
 
 
-@pytest.mark.parametrize("problem, owner", [
-    ("layers[2].rate must be in [0, 1); got 1.5", ("layers", 2)),
-    ("layers[0] (dense): does not fit", ("layers", 0)),
-    ("gan.discriminator[1].rate must be in [0, 1); got 1.5", ("gan.discriminator", 1)),
-    ("gan.discriminator[1].dropout.rate must be in range; got 1.5", ("gan.discriminator", 1)),  # the union tag
-    ("autoencoder.decoder[0] (conv1d): needs a sequence", ("autoencoder.decoder", 0)),
-    ("layers[3].layers[0].units must be in [1, 16384]; got 0", ("layers.3.layers", 0)),
-    ("layers[3].residual.layers[1].dense.units must be in range; got 0", ("layers.3.layers", 1)),
-    ("gan.discriminator[0].layers[2].layers[1] (conv2d): needs images", ("gan.discriminator.0.layers.2.layers", 1)),
-    ("layers[0].layers must hold at least 1 item; got 0", ("layers", 0)),  # the block itself is empty
-    ("training.learning_rate must be in (0, 10]; got 100", None),
-    ("gan.noise_dim must be in range; got 0", None),
-    ("data.split.train must be > 0", None),
-    ("the network has too many parameters", None),
-    ("", None),
+@pytest.mark.parametrize("path, owner", [
+    (("layers", 2, "rate"), ("layers", 2)),
+    (("layers", 0), ("layers", 0)),
+    (("gan", "discriminator", 1, "rate"), ("gan.discriminator", 1)),
+    (("autoencoder", "decoder", 0), ("autoencoder.decoder", 0)),
+    (("layers", 3, "layers", 0, "units"), ("layers.3.layers", 0)),
+    (("layers", 3, "layers", 1, "type"), ("layers.3.layers", 1)),
+    (("gan", "discriminator", 0, "layers", 2, "layers", 1), ("gan.discriminator.0.layers.2.layers", 1)),
+    (("layers", 0, "layers"), ("layers", 0)),  # the block itself is empty
+    (("training", "learning_rate"), None),
+    (("gan", "noise_dim"), None),
+    (("data", "split"), None),
+    (("layers",), None),  # the whole network (too many parameters)
+    (("autoencoder", "decoder"), None),  # a mirrored decoder: no card of its own
+    ((), None),
 ])
-def test_problem_owner(problem, owner):
-    assert stack.problem_owner(problem) == owner
+def test_problem_owner(path, owner):
+    assert stack.problem_owner(path) == owner
+
+
+@pytest.mark.parametrize("problem, text", [
+    (SpecProblem(("layers", 2, "rate"), "must be in [0, 1); got 1.5"), "Layer 3: rate must be in [0, 1); got 1.5"),
+    (SpecProblem(("layers", 3), "conv2d needs image input", "conv2d"), "Layer 4 (conv2d): conv2d needs image input"),
+    (SpecProblem(("layers", 0), "must be an object of settings; got 5"), "Layer 1 must be an object of settings; got 5"),
+    (SpecProblem(("layers", 3, "layers", 0, "units"), "must be in [1, 16384]; got 0"),
+     "Layer 4.1: units must be in [1, 16384]; got 0"),
+    (SpecProblem(("layers", 3, "layers", 2, "layers", 1), "needs images", "conv2d"), "Layer 4.3.2 (conv2d): needs images"),
+    (SpecProblem(("gan", "discriminator", 1, "rate"), "must be in [0, 1); got 1.5"),
+     "Discriminator layer 2: rate must be in [0, 1); got 1.5"),
+    (SpecProblem(("gan", "discriminator", 0, "layers", 1), "needs images", "conv2d"),
+     "Discriminator layer 1.2 (conv2d): needs images"),
+    (SpecProblem(("autoencoder", "decoder", 0, "rate"), "must be in [0, 1); got 2"),
+     "Decoder layer 1: rate must be in [0, 1); got 2"),
+    (SpecProblem(("training", "learning_rate"), "must be in (0, 10]; got 100"),
+     "training.learning_rate must be in (0, 10]; got 100"),  # not a layer: the engine's words
+    (SpecProblem((), "has task gan with the image input"), "spec has task gan with the image input"),
+])
+def test_problem_text_numbers_layers_like_their_cards(problem, text):
+    assert stack.problem_text(problem) == text
 
 
 def test_group_and_split_problems_across_stacks():
-    problems = ["layers[1].units bad", "gan.discriminator[0].rate bad", "layers[1].layers[0].units bad",
-                "training.epochs bad", "gan.discriminator[0].dropout.rate worse"]
+    problems = [SpecProblem(("layers", 1, "units"), "bad"), SpecProblem(("gan", "discriminator", 0, "rate"), "bad"),
+                SpecProblem(("layers", 1, "layers", 0, "units"), "bad"), SpecProblem(("training", "epochs"), "bad"),
+                SpecProblem(("gan", "discriminator", 0, "type"), "worse")]
     grouped, general = stack.group_problems(problems)
-    assert grouped == {("layers", 1): ["layers[1].units bad"],
-                       ("gan.discriminator", 0): ["gan.discriminator[0].rate bad",
-                                                  "gan.discriminator[0].dropout.rate worse"],
-                       ("layers.1.layers", 0): ["layers[1].layers[0].units bad"]}
+    assert grouped == {("layers", 1): ["Layer 2: units bad"],
+                       ("gan.discriminator", 0): ["Discriminator layer 1: rate bad",
+                                                  "Discriminator layer 1: type worse"],
+                       ("layers.1.layers", 0): ["Layer 2.1: units bad"]}
     assert general == ["training.epochs bad"]
     by_layer, rest = stack.split_problems(problems, "gan.discriminator")
-    assert by_layer == {0: ["gan.discriminator[0].rate bad", "gan.discriminator[0].dropout.rate worse"]}
-    assert sorted(rest) == sorted(["training.epochs bad", "layers[1].units bad", "layers[1].layers[0].units bad"])
+    assert by_layer == {0: ["Discriminator layer 1: rate bad", "Discriminator layer 1: type worse"]}
+    assert sorted(rest) == sorted(["training.epochs bad", "Layer 2: units bad", "Layer 2.1: units bad"])
 
 
 # ---------------------------------------------------------------- residual blocks

@@ -21,22 +21,23 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnbuilder.data.features import MISSING, build_frame
-from nnbuilder.errors import SpecError
-from nnbuilder.layers import LAYERS
+from nnbuilder.errors import SpecError, SpecPath, SpecProblem
+from nnbuilder.layers import LAYERS, shape_problem
 
 
-def stack(layers, input_units: int, output_units: int, path: str) -> nn.Sequential:
+def stack(layers, input_units: int, output_units: int, path: SpecPath) -> nn.Sequential:
     """Hidden layers from the spec (dense, dropout, batch norm ...) and a linear output, on (rows, features)."""
     blocks, shape, problems = [], (input_units,), []
     for index, layer in enumerate(layers):
         try:
             out = tuple(LAYERS[layer.type].output_shape(layer, shape))
         except ValueError as exc:
-            problems.append(f"{path}[{index}] ({layer.type}): {exc}")
+            problems.append(shape_problem((*path, index), layer, exc))
             continue
         if len(out) != 1:
-            problems.append(f"{path}[{index}] ({layer.type}): the GAN works on rows of features, so every layer "
-                            f"must keep one dimension; got shape {out}: use dense, dropout or batch norm layers")
+            problems.append(SpecProblem((*path, index), "the GAN works on rows of features, so every layer must keep "
+                                        f"one dimension; got shape {out}: use dense, dropout or batch norm layers",
+                                        layer.type))
             continue
         blocks.append(LAYERS[layer.type].build(layer, shape))
         shape = out
@@ -54,7 +55,7 @@ class Generator(nn.Module):
         self.noise_dim = spec.gan_settings.noise_dim
         self.n_numeric = len(layout["numeric"])
         self.groups = [len(group["categories"]) for group in layout["categorical"]]
-        self.net = stack(spec.layers, self.noise_dim, self.n_numeric + sum(self.groups), "layers")
+        self.net = stack(spec.layers, self.noise_dim, self.n_numeric + sum(self.groups), ("layers",))
 
     def forward(self, noise: torch.Tensor) -> torch.Tensor:
         raw = self.net(noise)  # (rows, features)
@@ -70,7 +71,7 @@ def build_generator(spec, layout: dict) -> Generator:
 
 
 def build_discriminator(spec, n_features: int) -> nn.Sequential:
-    return stack(spec.gan_settings.discriminator, n_features, 1, "gan.discriminator")
+    return stack(spec.gan_settings.discriminator, n_features, 1, ("gan", "discriminator"))
 
 
 def gan_layer_table(spec, prepared) -> list:
