@@ -12,8 +12,6 @@ may run through both the bundle and its output to refuse a file that disagrees. 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -45,21 +43,3 @@ def export_bundle(bundle, fmt: str, out: str | Path, *, check_rows=None) -> Path
         raise ExportError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
     exporter = import_module(EXPORT_FORMATS[fmt].module)
     return exporter.export(bundle, Path(out), check_rows)
-
-
-def write_atomic(out: Path, data: bytes) -> Path:
-    """`data` to a temp file in `out`'s folder, renamed over `out`: nobody ever sees half a file."""
-    temp = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp, out)
-        temp = None
-    except OSError as exc:
-        raise ExportError(f"cannot write {out} ({exc.strerror}); choose a place you can write to") from None
-    finally:
-        if temp is not None:
-            Path(temp).unlink(missing_ok=True)
-    return out

@@ -27,7 +27,7 @@ import torch
 
 from nnbuilder.data.features import fitted_parameters
 from nnbuilder.errors import ExportError
-from nnbuilder.export.formats import write_atomic
+from nnbuilder.export.files import write_atomic
 from nnbuilder.evaluate.metrics import model_outputs
 
 TOLERANCE = 1e-5

@@ -20,6 +20,7 @@ from nnbuilder.evaluate.metrics import evaluate
 from nnbuilder.tasks.gan.networks import gan_layer_table
 from nnbuilder.tasks.gan.fit import fit_gan
 from nnbuilder.train.probes import make_probes
+import nnbuilder.views  # noqa: F401  (registers the views' probes that make_probes chooses from)
 from nnbuilder.train.events import Observer
 from nnbuilder.spec.network import NetworkSpec
 from nnbuilder.train.trainer import FitResult, Trainer, resolve_device

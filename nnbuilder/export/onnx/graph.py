@@ -32,7 +32,7 @@ from torch import nn
 
 from nnbuilder import __version__
 from nnbuilder.errors import ExportError
-from nnbuilder.export.formats import write_atomic
+from nnbuilder.export.files import write_atomic
 from nnbuilder.export.onnx.check import (UNKNOWN_SPELLING, boolean_table, check_export, input_contract, label_array,
                                 metadata_props, output_contract, require_columns)
 from nnbuilder.model.heads import TASK_KINDS, probabilities

@@ -21,7 +21,7 @@ from string import Template
 from nnbuilder import __version__
 from nnbuilder.data.features import BOOLEAN_WORDS, DATE_PARTS, DATE_ACCESSORS, part_name
 from nnbuilder.errors import ExportError
-from nnbuilder.export.formats import write_atomic
+from nnbuilder.export.files import write_atomic
 from nnbuilder.export.script.data import CLASS_TARGET, FEATURES, NUMBER_TARGET, PREPARE, READ, SPLIT
 from nnbuilder.export.script.layers import network_source
 from nnbuilder.export.script.train import (
