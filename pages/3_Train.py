@@ -33,14 +33,14 @@ def _on_dropout(key: str) -> None:
 
 def _start() -> None:
     spec = state.parsed_spec()  # SpecError lists every problem
-    engine.prepared_for(spec)  # data problems show here, before queueing
+    prepared = engine.prepared_for(spec)  # data problems show here, before queueing; the run trains on this
     df = state.data_frame()
     layers = len(spec.layers)
     name = state.data_name().removeprefix(state.BUILTIN_PREFIX).partition("?")[0]  # a lesson's options stay out
     label = (f"{name}: {layers} layer{'s' * (layers != 1)}, "
              f"{spec.training.optimizer} lr {spec.training.learning_rate:g}, {spec.training.epochs} epochs")
-    jobs.submit(label, training_work(df, spec, device="auto", views=["all"]), frame=df, spec=state.spec_dict(),
-                data_name=state.data_name(), data_warnings=state.data_warnings())
+    jobs.submit(label, training_work(df, spec, device="auto", views=["all"], prepared=prepared), frame=df,
+                spec=state.spec_dict(), data_name=state.data_name(), data_warnings=state.data_warnings())
 
 
 def _on_stop() -> None:
