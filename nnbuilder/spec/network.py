@@ -35,18 +35,21 @@ class SplitSpec(_Strict):
         0.7, gt=0.0, lt=1.0,
         description="Share of rows the network learns from (0.7 = 70%). More training rows usually give a better "
         "model; too few and it cannot learn the pattern, but too many leave too few rows to check it on.",
+        json_schema_extra={"ui": {"step": 0.05}},
     )
     val: float = Field(
         0.15, ge=0.0, lt=1.0,
         description="Share of rows held out to watch for overfitting and to pick the best epoch (early stopping). "
         "Too small and the validation loss is noisy, so a lucky epoch wins; larger costs training rows. 0: the "
         "training loss picks the epoch instead.",
+        json_schema_extra={"ui": {"step": 0.05}},
     )
     test: float = Field(
         0.15, ge=0.0, lt=1.0,
         description="Share of rows kept untouched until the final evaluation: an honest score on rows the network "
         "never saw. Too small and the score is luck (a handful of rows); larger gives a surer score but fewer rows "
         "to learn from.",
+        json_schema_extra={"ui": {"step": 0.05}},
     )
 
     @model_validator(mode="after")
