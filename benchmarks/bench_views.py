@@ -86,7 +86,7 @@ def run_fit(spec, prepared, views: list[str], device: str) -> tuple[float, float
 def bench_views(cfg: dict, device: str, log=print) -> dict[str, dict]:
     """{scenario: {view set: best samples/s, ..., "overhead": {view set: median paired slowdown},
     "probe_share": {view set: median share of the training time spent in the probes}}}."""
-    make_probes([], None, None)  # registers the built-in probes, so the log can name them
+    import nnbuilder.views  # noqa: F401  (registers the built-in probes, so the log can name them)
     log(f"  registered probes: {', '.join(sorted(PROBES))}")
     results = {}
     for name, (spec, prepared, repeats) in scenarios(cfg).items():

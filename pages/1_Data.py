@@ -10,7 +10,7 @@ from nnbuilder.spec.network import INPUT_KINDS, DataSpec, ImageInputSpec, Sequen
 from nnbuilder.model.heads import task_label
 from ui import charts, engine, state
 from ui.page import header, next_step, show_error, show_warnings
-from ui.widgets import field_widget
+from ui.widgets import field_meta, field_widget
 from ui.session import start as start_session
 
 start_session()  # safe when Streamlit runs this page on its own (a deep link)
@@ -192,10 +192,15 @@ data["drop_columns"] = st.multiselect(
     key=f"drop_{rev}_{target}", help=DataSpec.model_fields["drop_columns"].description,
 )
 
-split = data.setdefault("split", {"train": 0.7, "val": 0.15, "test": 0.15})
-train_pct = min(95, max(5, round(split.get("train", 0.7) * 100)))
-start = (train_pct, min(100, max(train_pct, round((split.get("train", 0.7) + split.get("val", 0.15)) * 100))))
-low, high = st.slider("Split: training | validation | test (%)", 5, 100, start, step=5, key=f"split_{rev}",
+# Defaults, step and limits are the spec's (SplitSpec); the slider shows them in percent.
+default_split, train_meta = SplitSpec(), field_meta(SplitSpec, "train")
+split = data.setdefault("split", default_split.model_dump())
+train_lo, train_hi = (round(share * 100) for share in train_meta.slider_range)
+train_pct = min(train_hi, max(train_lo, round(split.get("train", default_split.train) * 100)))
+start = (train_pct, min(100, max(train_pct, round((split.get("train", default_split.train)
+                                                   + split.get("val", default_split.val)) * 100))))
+low, high = st.slider("Split: training | validation | test (%)", train_lo, 100, start,
+                      step=round(train_meta.step * 100), key=f"split_{rev}",
                       help=DataSpec.model_fields["split"].description + " Drag the two handles.\n\n" + "\n".join(
                           f"- **{n}**: {SplitSpec.model_fields[n].description}" for n in ("train", "val", "test")))
 data["split"] = {"train": low / 100, "val": (high - low) / 100, "test": round(1 - high / 100, 2)}

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from nnbuilder.errors import NNBuilderError, SpecError
+from nnbuilder.layers.core import DropoutSpec
 from nnbuilder.runs.workflow import training_work
 from nnbuilder.train.optim import USES_MOMENTUM
 from nnbuilder.spec.network import TrainingSpec
@@ -12,7 +13,7 @@ from nnbuilder.train.trainer import resolve_device
 from ui import advice, boundary_view, charts, compare, engine, internals_view, jobs, lesson_view, stack, state
 from ui.page import header, show_error
 from ui.training import finished_line, job_rows, progress_text
-from ui.widgets import field_widget
+from ui.widgets import field_meta, field_widget
 from ui.session import start as start_session
 
 start_session()  # safe when Streamlit runs this page on its own (a deep link)
@@ -33,14 +34,14 @@ def _on_dropout(key: str) -> None:
 
 def _start() -> None:
     spec = state.parsed_spec()  # SpecError lists every problem
-    engine.prepared_for(spec)  # data problems show here, before queueing
+    prepared = engine.prepared_for(spec)  # data problems show here, before queueing; the run trains on this
     df = state.data_frame()
     layers = len(spec.layers)
     name = state.data_name().removeprefix(state.BUILTIN_PREFIX).partition("?")[0]  # a lesson's options stay out
     label = (f"{name}: {layers} layer{'s' * (layers != 1)}, "
              f"{spec.training.optimizer} lr {spec.training.learning_rate:g}, {spec.training.epochs} epochs")
-    jobs.submit(label, training_work(df, spec, device="auto", views=["all"]), frame=df, spec=state.spec_dict(),
-                data_name=state.data_name(), data_warnings=state.data_warnings())
+    jobs.submit(label, training_work(df, spec, device="auto", views=["all"], prepared=prepared), frame=df,
+                spec=state.spec_dict(), data_name=state.data_name(), data_warnings=state.data_warnings())
 
 
 def _on_stop() -> None:
@@ -111,8 +112,11 @@ for column, names in zip(columns, SETTINGS):
                                           disabled=ignored)
 with columns[2]:
     key = f"dropout_{rev}"
-    st.slider("Dropout (every dropout layer)", 0.0, 0.9, min(0.9, stack.dropout_rate(spec_data.get("layers", []))),
-              step=0.05, key=key, on_change=_on_dropout, args=(key,),
+    rate = field_meta(DropoutSpec, "rate")  # the dropout layer's own limits and step
+    lowest, highest = rate.slider_range
+    st.slider("Dropout (every dropout layer)", lowest, highest,
+              min(highest, stack.dropout_rate(spec_data.get("layers", []))),
+              step=rate.step, key=key, on_change=_on_dropout, args=(key,),
               help="Sets the rate of every dropout layer on the Build page; with none, adds one after each dense "
                    "layer. Fights overfitting.")
 

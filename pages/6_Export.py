@@ -14,20 +14,6 @@ from ui.session import start as start_session
 
 start_session()  # safe when Streamlit runs this page on its own (a deep link)
 
-# What each format is for, in the words of someone deciding which to take.
-FORMAT_HELP = {
-    "onnx": "One file that takes the raw columns (numbers as float, text as string, one input per column) and "
-            "returns the prediction and the probabilities, with the imputing, scaling and one-hot encoding inside. "
-            "Runs in ONNX Runtime from Python, C#, Java, JavaScript, C++ ... with nothing else.",
-    "torchscript": "The network for PyTorch / libtorch (C++) without Python code. It reads the already encoded "
-                   "feature matrix; the recipe (medians, means, categories, output scaling) is inside the file as "
-                   "preprocessing.json.",
-    "python": "A readable script that trains this same network from your CSV with only pandas, scikit-learn and "
-              "PyTorch: the bridge from clicking to coding. Run it as `python train_model.py data.csv`.",
-}
-FILE_NAMES = {"onnx": "model.onnx", "torchscript": "model.pt", "python": "train_model.py"}
-PREPARE_LABELS = {"onnx": "Prepare ONNX file", "torchscript": "Prepare TorchScript file", "python": "Prepare Python script"}
-
 PYTHON_SNIPPET = """import pandas as pd
 from nnbuilder.bundle.bundle import load_bundle
 
@@ -64,15 +50,15 @@ nnbuilder train data.csv --spec network_spec.json --out my_model"""
 def _export_button(trained, fmt: str) -> None:
     info = EXPORT_FORMATS[fmt]
     st.markdown(f"**{info.label}**")
-    st.caption(FORMAT_HELP[fmt])
+    st.caption(info.help)
     key = f"prepare_{fmt}"
-    if st.button(PREPARE_LABELS[fmt], key=key,
+    if st.button(f"Prepare {info.noun}", key=key,
                  icon=":material/build:") or st.session_state.get(f"{key}_done") is trained:
         try:
             with st.spinner("Exporting and checking the file against the model…"):
                 data = engine.export_for(trained, fmt)
             st.session_state[f"{key}_done"] = trained
-            st.download_button(f"Download {FILE_NAMES[fmt]}", data, file_name=FILE_NAMES[fmt], mime=info.mime,
+            st.download_button(f"Download {info.file_name}", data, file_name=info.file_name, mime=info.mime,
                                key=f"download_{fmt}", icon=":material/download:")
             st.caption(f"{len(data) / 1024:,.0f} KB, checked against the model on its test rows.")
         except NNBuilderError as exc:

@@ -76,6 +76,14 @@ class FieldMeta:
             return int(self.hi) if self.kind == "int" else float(self.hi)
         return int(self.hi) - 1 if self.kind == "int" else None
 
+    @property
+    def slider_range(self) -> tuple[float, float]:
+        """(lowest, highest) value a slider in `step`s can offer: an exclusive bound becomes the step inside it,
+        so a slider never offers what the engine refuses. Needs both bounds and a step (the `ui` hint)."""
+        lo = self.lo if self.lo_inclusive else self.lo + self.step
+        hi = self.hi if self.hi_inclusive else self.hi - self.step
+        return round(lo, 10), round(hi, 10)
+
 
 def humanize(name: str) -> str:
     return LABELS.get(name, name.replace("_", " ").capitalize())

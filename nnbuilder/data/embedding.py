@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sklearn.compose import ColumnTransformer
 
+from nnbuilder.data.features import fitted_parameters
 from nnbuilder.data.records import ColumnInfo
 from nnbuilder.data.roles import MAX_CATEGORIES
 from nnbuilder.errors import DataError
@@ -47,10 +48,8 @@ def embedding_levels(preprocessor: ColumnTransformer | None) -> list[int]:
     """Rows of each embedded column's table: its training categories + 1 for 'unknown' (empty: none embedded)."""
     if preprocessor is None:
         return []
-    for name, transformer, _ in preprocessor.transformers_:
-        if name == BRANCH:
-            return [len(categories) + 1 for categories in transformer.named_steps["ordinal"].categories_]
-    return []
+    embedded = fitted_parameters(preprocessor).get(BRANCH, {"categories": []})
+    return [len(categories) + 1 for categories in embedded["categories"]]
 
 
 def refuse_for_task(task: str, input_spec) -> None:

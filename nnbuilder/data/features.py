@@ -130,10 +130,16 @@ def feature_names(preprocessor: ColumnTransformer) -> list[str]:
 
 
 def fitted_parameters(preprocessor: ColumnTransformer) -> dict:
-    """The fitted transformer as plain numbers, per branch in feature order: the numbers' medians, means and
-    scales, the categories of the one-hot and embedded columns (MISSING is the category a gap becomes)."""
+    """The fitted transformer as plain numbers, per branch in matrix order: the numbers' medians, means and
+    scales, the categories of the one-hot and embedded columns (MISSING is the category a gap becomes).
+
+    This is the one place that reads scikit-learn's fitted attributes; everything else (exports, the
+    prediction API, views, explanations) reads this. A branch this function does not know yet still appears,
+    with its columns only, so a reader can refuse it in words instead of silently leaving it out."""
     steps = {}
     for name, pipeline, columns in preprocessor.transformers_:
+        if isinstance(pipeline, str):  # "drop" / "passthrough" of unused columns: nothing in the matrix
+            continue
         if name == "numeric":
             imputer, scaler = pipeline.named_steps["impute"], pipeline.named_steps["scale"]
             steps["numeric"] = {"columns": list(columns), "median": _floats(imputer.statistics_),
@@ -142,7 +148,21 @@ def fitted_parameters(preprocessor: ColumnTransformer) -> dict:
             encoder = pipeline.named_steps["onehot" if name == "categorical" else "ordinal"]
             steps[name] = {"columns": list(columns), "missing_as": MISSING,
                            "categories": [[str(c) for c in cats] for cats in encoder.categories_]}
+        else:
+            steps[name] = {"columns": list(columns)}
     return steps
+
+
+def input_names(preprocessor: ColumnTransformer) -> list[str]:
+    """The columns the fitted transformer reads, in the order it was fitted on (numbers, date parts, text)."""
+    return [str(name) for name in preprocessor.feature_names_in_]
+
+
+def known_categories(fitted: dict) -> dict[str, list[str]]:
+    """{text column: its training categories, without the MISSING marker} from `fitted_parameters`."""
+    return {column: [value for value in categories if value != MISSING]
+            for branch in ("categorical", "embedded") if branch in fitted
+            for column, categories in zip(fitted[branch]["columns"], fitted[branch]["categories"])}
 
 
 def _floats(values) -> list[float]:

@@ -34,6 +34,7 @@ import torch
 from nnbuilder.evaluate.source import Explainable, ExplainError, eval_mode, explainable, feature_sources
 from nnbuilder.layers.embedding import TabularEmbeddings
 from nnbuilder.model.heads import probabilities
+from nnbuilder.model.device import to_model_device
 
 MAX_STEPS = 1024
 TOLERANCE = 0.01  # completeness gap allowed, relative to |f(x) - f(baseline)|
@@ -58,12 +59,11 @@ def integrated_gradients(trained_or_bundle, row: pd.DataFrame, target_class=None
     names, sources = list(source.preprocessing.feature_names), feature_sources(source.preprocessing)
     output, target = _output(source, x, target_class)
     model = source.model
-    device = next(model.parameters()).device
     with eval_mode(model), torch.enable_grad():
         front, rest, names, sources = _split_front(model, names, sources)
         with torch.no_grad():  # embedding codes are looked up, not interpolated: integrate over the vectors
-            z = front(torch.as_tensor(x, device=device)).double()
-            z0 = front(torch.as_tensor(base, device=device)).double()
+            z = front(to_model_device(x, model)).double()
+            z0 = front(to_model_device(base, model)).double()
         head = _head(rest, output)
         while True:
             attributions, f_x, f_b = _integrate(head, z, z0, steps)
@@ -122,7 +122,7 @@ def _output(source: Explainable, x: np.ndarray, target_class):
         classes = list(source.classes)
         if target_class is None:
             with eval_mode(source.model), torch.no_grad():
-                logits = source.model(torch.as_tensor(x, device=next(source.model.parameters()).device))
+                logits = source.model(to_model_device(x, source.model))
                 k = int(probabilities(source.task, logits).argmax(dim=1)[0])
         elif target_class in classes:
             k = classes.index(target_class)

@@ -17,6 +17,7 @@ from sklearn import metrics as skm
 
 from nnbuilder.train.fast_metrics import forward_chunks
 from nnbuilder.model.heads import TASK_KINDS, probabilities
+from nnbuilder.model.device import to_model_device
 
 MAX_PLOT_POINTS = 2_000  # pairs and ROC points kept for charts
 
@@ -29,9 +30,7 @@ class Evaluation:
 
 def model_outputs(model: torch.nn.Module, X: np.ndarray, task_kind: str) -> np.ndarray:
     """Class probabilities (rows, classes) or standardised regression values (rows, targets)."""
-    device = next(model.parameters()).device
-    x = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
-    raw = forward_chunks(model, x)
+    raw = forward_chunks(model, to_model_device(X, model))
     if TASK_KINDS[task_kind].is_classification:
         raw = probabilities(task_kind, raw)
     return raw.float().cpu().numpy()

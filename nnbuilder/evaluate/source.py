@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nnbuilder.data.features import DATE_PARTS, Preprocessing, part_name
+from nnbuilder.data.features import DATE_PARTS, Preprocessing, fitted_parameters, part_name
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.model.heads import TASK_KINDS
 
@@ -106,13 +106,13 @@ def eval_mode(model: torch.nn.Module):
         model.train(was_training)
 
 
-# Branch kind of the ColumnTransformer -> (fitted transformer, its input names, date part -> column) -> the raw
+# Branch kind of the ColumnTransformer -> (its fitted parameters, its input names, date part -> column) -> the raw
 # column of each output feature, in order.
-BRANCH_SOURCES: dict[str, Callable[[object, list[str], dict[str, str]], list[str]]] = {
-    "numeric": lambda step, names, parts: [parts.get(n, n) for n in names],  # a date part counts for its date
-    "categorical": lambda step, names, parts: [n for n, levels in zip(names, step.named_steps["onehot"].categories_)
-                                               for _ in levels],  # one output per category
-    "embedded": lambda step, names, parts: list(names),  # one integer code each
+BRANCH_SOURCES: dict[str, Callable[[dict, list[str], dict[str, str]], list[str]]] = {
+    "numeric": lambda branch, names, parts: [parts.get(n, n) for n in names],  # a date part counts for its date
+    "categorical": lambda branch, names, parts: [n for n, levels in zip(names, branch["categories"])
+                                                 for _ in levels],  # one output per category
+    "embedded": lambda branch, names, parts: list(names),  # one integer code each
 }
 
 
@@ -122,11 +122,9 @@ def feature_sources(preprocessing: Preprocessing) -> list[str]:
     parts = {part_name(c.name, part, feature_columns): c.name for c in preprocessing.columns
              if c.role == "datetime" and c.name in feature_columns for part in DATE_PARTS}
     sources: list[str] = []
-    for branch, step, names in preprocessing.preprocessor.transformers_:
-        if isinstance(step, str):  # "drop" / "passthrough" of unused columns: nothing in the matrix
-            continue
+    for branch, fitted in fitted_parameters(preprocessing.preprocessor).items():
         if branch not in BRANCH_SOURCES:
             raise ExplainError(f"the preprocessing has a '{branch}' part that explanations cannot trace back to "
                                "columns; add it to nnbuilder.evaluate.source.BRANCH_SOURCES")
-        sources += BRANCH_SOURCES[branch](step, list(names), parts)
+        sources += BRANCH_SOURCES[branch](fitted, fitted["columns"], parts)
     return sources

@@ -27,7 +27,8 @@ import torch
 
 from nnbuilder.data.features import fitted_parameters
 from nnbuilder.errors import ExportError
-from nnbuilder.export.formats import write_atomic
+from nnbuilder.export.files import write_atomic
+from nnbuilder.model.device import to_model_device
 from nnbuilder.evaluate.metrics import model_outputs
 
 TOLERANCE = 1e-5
@@ -43,7 +44,7 @@ def export(bundle, out: Path, check_rows=None) -> Path:
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         with torch.no_grad():
-            traced = torch.jit.trace(model, torch.from_numpy(inputs[:2]), check_trace=False)
+            traced = torch.jit.trace(model, to_model_device(inputs[:2], model), check_trace=False)
         buffer = io.BytesIO()
         torch.jit.save(traced, buffer, _extra_files={"preprocessing.json": json.dumps(preprocessing_info(bundle),
                                                                                         indent=2),

@@ -65,7 +65,7 @@ def _channels(shape: Shape) -> int:
     return shape[1] if len(shape) == 2 else 1
 
 
-def _same_padding(kernel: int) -> tuple[int, int]:
+def same_padding(kernel: int) -> tuple[int, int]:
     before = (kernel - 1) // 2
     return before, kernel - 1 - before
 
@@ -130,7 +130,7 @@ def _conv1d_shape(spec: Conv1dSpec, shape: Shape) -> Shape:
 
 def _conv(spec, channels: int, conv_class, pad_class) -> nn.Module:
     k = spec.kernel_size
-    before, after = _same_padding(k) if spec.padding == "same" else (0, 0)
+    before, after = same_padding(k) if spec.padding == "same" else (0, 0)
     if before == after:
         return conv_class(channels, spec.filters, k, stride=spec.stride, padding=before)
     pad = (before, after) if pad_class is nn.ZeroPad1d else (before, after, before, after)

@@ -174,7 +174,7 @@ def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs
         model = model[1:]
     n_encoder = len(spec.layers)
     for index, (layer, shape, block) in enumerate(zip(layers, shapes, model)):
-        name, detail = f"{index + 1}. {layer.type}", _detail(layer)
+        name, detail = f"{index + 1}. {layer.type}", layer_detail(layer)
         if task_kind == "autoencoder" and index == n_encoder:
             name, detail = "Latent", f"{layer.units} units, linear (the bottleneck)"
         elif task_kind == "autoencoder" and index > n_encoder:
@@ -196,8 +196,12 @@ def _input_detail(shape: Shape) -> str:
     return f"{count} feature{'s' if count != 1 else ''}"
 
 
-def _detail(layer) -> str:
+def layer_detail(layer) -> str:
+    """The layer table's one-line summary of a layer's settings (its type's own wording when it has one)."""
     if LAYERS[layer.type].detail is not None:
         return LAYERS[layer.type].detail(layer)
     fields = layer.model_dump(exclude={"type"}, exclude_none=True)
     return ", ".join(f"{key} {value}" for key, value in fields.items()) or LAYERS[layer.type].label
+
+
+_detail = layer_detail  # the old private name, until nnbuilder.tasks.gan.networks imports layer_detail

@@ -20,6 +20,7 @@ from nnbuilder.evaluate.metrics import evaluate
 from nnbuilder.tasks.gan.networks import gan_layer_table
 from nnbuilder.tasks.gan.fit import fit_gan
 from nnbuilder.train.probes import make_probes
+import nnbuilder.views  # noqa: F401  (registers the views' probes that make_probes chooses from)
 from nnbuilder.train.events import Observer
 from nnbuilder.spec.network import NetworkSpec
 from nnbuilder.train.trainer import FitResult, Trainer, resolve_device
@@ -111,11 +112,14 @@ OWN_TABLES = {"gan": gan_layer_table}
 EVALUATIONS = {"autoencoder": evaluate_autoencoder}  # scores against the training rows' threshold, latent space
 
 
-def training_work(df, spec, device: str = "auto", views: Sequence[str] = ()) -> Callable:
+def training_work(df, spec, device: str = "auto", views: Sequence[str] = (),
+                  prepared: PreparedData | None = None) -> Callable:
     """The `work` for one training run of `spec` on `df`, to pass to `JobRegistry.submit`; `views` names the
-    probes whose data snapshots carry (nnbuilder.train.probes)."""
+    probes whose data snapshots carry (nnbuilder.train.probes). `prepared`: `df` already prepared for `spec`
+    (the app checks the data before queueing a run), so the worker does not prepare it a second time."""
 
     def work(observers: list[Observer], cancel: threading.Event):
-        return train_from_spec(df, spec, device=device, observers=observers, cancel=cancel, views=views)
+        return train_from_spec(df, spec, device=device, observers=observers, cancel=cancel, views=views,
+                               prepared=prepared)
 
     return work

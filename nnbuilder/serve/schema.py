@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from nnbuilder.data.features import MISSING, fitted_parameters, part_name
+from nnbuilder.data.features import fitted_parameters, known_categories, part_name
 from nnbuilder.model.heads import TASK_KINDS
 
 ROWS_HINT = '{"rows": [{"column": value, ...}]}'
@@ -61,10 +61,7 @@ def fitted_stats(bundle) -> tuple[dict, dict]:
     fitted = fitted_parameters(preprocessor)
     numeric = fitted.get("numeric", {"columns": [], "median": []})
     medians = {c: v for c, v in zip(numeric["columns"], numeric["median"]) if np.isfinite(v)}  # JSON-able
-    categories = {}
-    for branch in (fitted[name] for name in ("categorical", "embedded") if name in fitted):
-        categories |= {c: [v for v in cats if v != MISSING] for c, cats in zip(branch["columns"], branch["categories"])}
-    return medians, categories
+    return medians, known_categories(fitted)
 
 
 def example_rows(bundle, columns: list[dict]) -> list[dict]:

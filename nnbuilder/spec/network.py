@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from nnbuilder.errors import SpecError
-from nnbuilder.train.optim import OPTIMIZERS, SCHEDULES
+from nnbuilder.spec.optimizers import OPTIMIZER_HELP, SCHEDULE_HELP
 from nnbuilder.spec.messages import describe_errors, did_you_mean
 from nnbuilder.spec.layers import LayerSpec  # noqa: F401  (re-exported)
 from nnbuilder.spec.task_sections import AutoencoderSpec, GanSpec  # noqa: F401  (re-exported)
@@ -35,18 +35,21 @@ class SplitSpec(_Strict):
         0.7, gt=0.0, lt=1.0,
         description="Share of rows the network learns from (0.7 = 70%). More training rows usually give a better "
         "model; too few and it cannot learn the pattern, but too many leave too few rows to check it on.",
+        json_schema_extra={"ui": {"step": 0.05}},
     )
     val: float = Field(
         0.15, ge=0.0, lt=1.0,
         description="Share of rows held out to watch for overfitting and to pick the best epoch (early stopping). "
         "Too small and the validation loss is noisy, so a lucky epoch wins; larger costs training rows. 0: the "
         "training loss picks the epoch instead.",
+        json_schema_extra={"ui": {"step": 0.05}},
     )
     test: float = Field(
         0.15, ge=0.0, lt=1.0,
         description="Share of rows kept untouched until the final evaluation: an honest score on rows the network "
         "never saw. Too small and the score is luck (a handful of rows); larger gives a surer score but fewer rows "
         "to learn from.",
+        json_schema_extra={"ui": {"step": 0.05}},
     )
 
     @model_validator(mode="after")
@@ -109,7 +112,7 @@ class TrainingSpec(_Strict):
         description="The rule that turns gradients (which way each weight should move to lower the loss) into "
         "weight updates. adam works well with little tuning; sgd needs a carefully chosen learning rate and "
         "momentum but can generalise a little better.",
-        json_schema_extra={"ui": {"choices": list(OPTIMIZERS)}},
+        json_schema_extra={"ui": {"choices": list(OPTIMIZER_HELP)}},
     )
     learning_rate: float = Field(
         0.001, gt=0.0, le=10.0,
@@ -160,7 +163,7 @@ class TrainingSpec(_Strict):
         "none",
         description="How the learning rate changes over the epochs. A high rate early moves fast; a lower one later "
         "settles into a good minimum instead of bouncing around it.",
-        json_schema_extra={"ui": {"choices": list(SCHEDULES)}},
+        json_schema_extra={"ui": {"choices": list(SCHEDULE_HELP)}},
     )
     seed: int = Field(
         0, ge=0, le=2**31 - 1,
@@ -171,12 +174,12 @@ class TrainingSpec(_Strict):
     @field_validator("optimizer")
     @classmethod
     def _known_optimizer(cls, value: str) -> str:
-        return _one_of(value, OPTIMIZERS)
+        return _one_of(value, OPTIMIZER_HELP)
 
     @field_validator("lr_schedule")
     @classmethod
     def _known_schedule(cls, value: str) -> str:
-        return _one_of(value, SCHEDULES)
+        return _one_of(value, SCHEDULE_HELP)
 
 
 def _one_of(value: str, choices) -> str:

@@ -45,8 +45,10 @@ def register_probe(name: str, factory: ProbeFactory) -> ProbeFactory:
 
 
 def make_probes(names: Sequence[str], spec, prepared) -> list[Probe]:
-    """The probes among `names` that apply to this run ('all' = every registered one)."""
-    _load_builtin_probes()
+    """The probes among `names` that apply to this run ('all' = every registered one).
+
+    Only registered probes exist: the views sit above training, so they register themselves when the
+    nnbuilder.views package is imported (whoever creates a run imports it), never the other way round."""
     chosen = list(PROBES) if list(names) == ["all"] else list(names)
     unknown = [n for n in chosen if n not in PROBES]
     if unknown:
@@ -91,14 +93,3 @@ class ProbeRunner:
         self.runs += 1
         return views
 
-
-def _load_builtin_probes() -> None:
-    """Import the modules that register the built-in probes (they import torch-heavy code; only when asked)."""
-    from importlib import import_module
-
-    for module in BUILTIN_PROBE_MODULES:
-        import_module(module)
-
-
-# Modules that call register_probe at import; a new view adds its module here.
-BUILTIN_PROBE_MODULES = ["nnbuilder.views.boundary", "nnbuilder.views.neurons", "nnbuilder.views.internals"]

@@ -24,7 +24,9 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
+from nnbuilder.data.features import fitted_parameters
 from nnbuilder.errors import DataError
+from nnbuilder.model.device import to_model_device
 from nnbuilder.train.probes import register_probe
 from nnbuilder.model.heads import probabilities
 
@@ -56,14 +58,11 @@ class Plane:
 
 def _numeric(prepared) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """(names, raw training medians, scaler means, scaler scales) of the numeric features, in matrix order."""
-    pre = prepared.preprocessor
-    if pre is None or "numeric" not in pre.named_transformers_:
+    numeric = fitted_parameters(prepared.preprocessor).get("numeric") if prepared.preprocessor is not None else None
+    if numeric is None:
         return [], np.zeros(0), np.zeros(0), np.ones(0)
-    pipe = pre.named_transformers_["numeric"]
-    names = [name for kind, _, cols in pre.transformers_ if kind == "numeric" for name in cols]
-    scaler = pipe.named_steps["scale"]
-    return (list(names), np.asarray(pipe.named_steps["impute"].statistics_, dtype=np.float64),
-            np.asarray(scaler.mean_, dtype=np.float64), np.asarray(scaler.scale_, dtype=np.float64))
+    return (numeric["columns"], np.asarray(numeric["median"], dtype=np.float64),
+            np.asarray(numeric["mean"], dtype=np.float64), np.asarray(numeric["scale"], dtype=np.float64))
 
 
 def numeric_features(prepared) -> list[str]:
@@ -76,13 +75,12 @@ def _typical_row(prepared) -> np.ndarray:
     X = prepared.X_train
     row = np.median(X, axis=0).astype(np.float64) if len(X) else np.zeros(X.shape[1])
     start = len(_numeric(prepared)[0])
-    for kind, transformer, _ in prepared.preprocessor.transformers_:
-        if kind == "categorical":  # one one-hot group per column: the most frequent category wins
-            for categories in transformer.named_steps["onehot"].categories_:
-                group = slice(start, start + len(categories))
-                row[group] = 0.0
-                row[start + int(np.argmax(X[:, group].mean(axis=0)))] = 1.0
-                start += len(categories)
+    one_hot = fitted_parameters(prepared.preprocessor).get("categorical", {"categories": []})
+    for categories in one_hot["categories"]:  # one one-hot group per column: the most frequent category wins
+        group = slice(start, start + len(categories))
+        row[group] = 0.0
+        row[start + int(np.argmax(X[:, group].mean(axis=0)))] = 1.0
+        start += len(categories)
     for j in range(X.shape[1] - len(prepared.embedding_levels), X.shape[1]):  # codes: the commonest one
         values, counts = np.unique(X[:, j], return_counts=True)
         row[j] = values[np.argmax(counts)]
@@ -160,8 +158,7 @@ def grid_rows(plane: Plane, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def forward(model: torch.nn.Module, rows: np.ndarray) -> torch.Tensor:
     """The model's raw outputs for encoded rows, in one batch on the model's device, back on the CPU."""
-    device = next(model.parameters()).device
-    return model(torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32)).to(device)).float().cpu()
+    return model(to_model_device(rows, model)).float().cpu()
 
 
 def _round(values) -> list:

@@ -29,6 +29,7 @@ from torch import nn
 
 from nnbuilder.train.probes import register_probe
 from nnbuilder.model.heads import TASK_KINDS, loss_target
+from nnbuilder.model.device import to_model_device
 
 BINS = 32  # even, so a doubled range merges old bins pairwise into the middle 16
 PROBE_ROWS = 256
@@ -73,7 +74,7 @@ class InternalsProbe:
         if self._model_id != id(model):  # another model: its history starts afresh
             self._layers, self._model_id, self.epochs, self.lr = self._map_layers(model), id(model), [], []
         if self._batch is None:
-            self._batch = self._tensors(next(model.parameters()).device)
+            self._batch = self._tensors(model)
         was_training = model.training
         model.eval()  # the runner does this too; a direct caller must not update batch-norm statistics
         try:
@@ -195,11 +196,11 @@ class InternalsProbe:
                 layers.append(_Layer(name, kind, weights, relus, sum(p.numel() for p in weights)))
         return layers
 
-    def _tensors(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.as_tensor(np.ascontiguousarray(self.x_rows, dtype=np.float32), device=device)
+    def _tensors(self, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        x = to_model_device(self.x_rows, model)
         if self.task == "autoencoder":  # it rebuilds its input
             return x, x
-        return x, loss_target(self.task, torch.as_tensor(np.asarray(self.y_rows), device=device))
+        return x, loss_target(self.task, to_model_device(self.y_rows, model, dtype=None))
 
 
 def _alive_hook(alive: dict, key: int):

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nnbuilder.model.device import to_model_device
 from nnbuilder.train.probes import register_probe
 from nnbuilder.views.boundary import feature_plane, grid_axes, grid_rows
 
@@ -80,8 +81,7 @@ class NeuronsProbe:
     def _maps(self, model: nn.Sequential) -> dict:
         """Activation of each drawn hidden neuron over the input plane: (layers, neurons, grid, grid)."""
         wanted = set(self.dense[:MAX_MAP_LAYERS])
-        device = next(model.parameters()).device
-        x = torch.from_numpy(self.rows).to(device)  # (grid², 2)
+        x = to_model_device(self.rows, model)  # (grid², 2)
         maps = []
         for index in range(max(wanted) + 1):
             x = model[index](x)

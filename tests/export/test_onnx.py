@@ -14,7 +14,8 @@ from nnbuilder.export.onnx import check as export_onnx_check
 from nnbuilder.bundle.bundle import load_bundle, save_bundle
 from nnbuilder.data.pipeline import load_table
 from nnbuilder.errors import ExportError, NNBuilderError
-from nnbuilder.export.formats import export_bundle, write_atomic
+from nnbuilder.export.files import write_atomic
+from nnbuilder.export.formats import export_bundle
 from nnbuilder.export.onnx.check import onnx_feeds, probe_rows
 from nnbuilder.spec.network import parse_spec
 from nnbuilder.runs.workflow import train_from_spec
@@ -318,7 +319,7 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("nnbuilder.export.formats.os.replace", full_disk)
+    monkeypatch.setattr("nnbuilder.export.files.os.replace", full_disk)
     with pytest.raises(ExportError, match="cannot write .*No space left on device"):
         write_atomic(tmp_path / "m.onnx", b"onnx bytes")
     assert list(tmp_path.iterdir()) == []

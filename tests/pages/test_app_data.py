@@ -2,6 +2,7 @@
 
 from test_app_support import by_label, goto, open_app, run_ok, texts
 
+from nnbuilder.spec.network import SplitSpec
 from ui import state
 
 MESSY = "\n".join(
@@ -91,7 +92,11 @@ def test_builtin_dataset_switch_sets_its_target():
 
 def test_split_slider_keeps_the_sum_at_one():
     at = open_app()
-    by_label(at.slider, "Split: training | validation | test (%)").set_value((60, 80))
+    slider = by_label(at.slider, "Split: training | validation | test (%)")
+    default = SplitSpec()  # the slider starts at the spec's defaults, in the spec's steps
+    assert slider.value == (round(default.train * 100), round((default.train + default.val) * 100))
+    assert (slider.min, slider.max, slider.step) == (5, 100, 5)
+    slider.set_value((60, 80))
     run_ok(at)
     split = at.session_state[state.SPEC]["data"]["split"]
     assert (split["train"], split["val"], split["test"]) == (0.6, 0.2, 0.2)

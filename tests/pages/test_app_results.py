@@ -9,6 +9,7 @@ from test_app_support import by_label, charts, open_app, run_ok, texts, trained_
 
 from nnbuilder.bundle.bundle import load_bundle
 from nnbuilder.data.pipeline import load_table
+from nnbuilder.export.formats import EXPORT_FORMATS, ExportFormat
 from nnbuilder.spec.network import parse_spec
 from nnbuilder.runs.workflow import train_from_spec
 from ui import state
@@ -135,6 +136,20 @@ def test_export_formats_prepare_then_download(iris, fmt, button, download):
         assert len(data) > 1000
     run_ok(at)  # the download stays on the next rerun, without exporting again
     assert download in [b.label for b in at.get("download_button")]
+
+
+def test_export_page_offers_every_registered_format_from_its_registry_entry(iris, monkeypatch):
+    """A new format is one registry entry: the page shows its heading, help and button without an edit."""
+    toy = ExportFormat("toy", "Toy format (test only)", ".toy", "application/octet-stream", "tests.none",
+                       help="A format registered by this test alone, to show the page needs no edit.",
+                       file_name="model.toy", noun="toy file")
+    monkeypatch.setitem(EXPORT_FORMATS, "toy", toy)
+    at = app_with("Export", iris[0])
+    buttons, captions = [b.label for b in at.button], [c.value for c in at.caption]
+    for info in EXPORT_FORMATS.values():
+        assert f"Prepare {info.noun}" in buttons
+        assert info.help in captions
+        assert any(m.value == f"**{info.label}**" for m in at.markdown)
 
 
 def test_export_a_format_cannot_hold_shows_one_readable_line():

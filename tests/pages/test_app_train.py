@@ -5,9 +5,10 @@ import time
 from test_app_support import by_label, charts, open_app, run_ok, texts, wait_for_job
 
 from nnbuilder.data.pipeline import load_table
+from nnbuilder.runs import workflow
 from nnbuilder.runs.workflow import training_work
 from nnbuilder.spec.network import default_spec
-from ui import jobs, state
+from ui import engine, jobs, state
 
 
 def set_training(at, **values):
@@ -37,6 +38,23 @@ def test_train_runs_to_completion_with_curves_and_metric():
     assert [c.key for c in charts(at)][:2] == ["live_loss", "live_metric"]  # loss and accuracy curves
     assert at.session_state[state.TRAINED] is snap.result
     assert by_label(at.button, "Train").disabled is False
+
+
+def test_a_train_click_prepares_the_data_once_and_the_run_trains_on_it(monkeypatch):
+    """The page prepares the data to check it before queueing; the worker must reuse that, not prepare again."""
+    calls = []
+    for module in (engine, workflow):  # the page's cached call and the worker's own
+        real = module.prepare
+        monkeypatch.setattr(module, "prepare", lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
+    at = open_app("Train")
+    set_training(at, epochs=2)
+    at.session_state[state.PREPARED_CACHE] = None  # whatever the Data page prepared: start from nothing
+    calls.clear()
+    click(at, "Train")
+    snap = wait_for_job(at)
+    assert snap.status == "done"
+    assert len(calls) == 1
+    assert snap.result.prepared is at.session_state[state.PREPARED_CACHE][1]
 
 
 def test_stop_cancels_the_run():

@@ -6,7 +6,7 @@
 import pytest
 
 from nnbuilder.layers import LAYERS
-from nnbuilder.spec.network import DataSpec, TrainingSpec
+from nnbuilder.spec.network import DataSpec, SplitSpec, TrainingSpec
 from ui.widgets import editable_fields, field_meta, log_grid, number_format
 
 
@@ -17,6 +17,12 @@ def test_float_field_with_exclusive_upper_bound():
     assert meta.min_value == 0.0 and meta.max_value is None  # the engine reports rate >= 1
     assert meta.step == 0.05
     assert "overfitting" in meta.help
+    assert meta.slider_range == (0.0, 0.95)  # a slider stops one step short of what the engine refuses
+
+
+def test_split_shares_give_the_slider_its_range():
+    assert field_meta(SplitSpec, "train").slider_range == (0.05, 0.95)
+    assert field_meta(SplitSpec, "test").slider_range == (0.0, 0.95)
 
 
 def test_int_field_bounds_and_step():

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from nnbuilder import __version__
-from nnbuilder.data.features import DATE_ACCESSORS, BOOLEAN_WORDS, DATE_PARTS, MISSING, part_name
+from nnbuilder.data.features import (DATE_ACCESSORS, BOOLEAN_WORDS, DATE_PARTS, fitted_parameters, input_names,
+                                      known_categories, part_name)
 from nnbuilder.data.roles import parse_dates
 from nnbuilder.errors import ExportError, NNBuilderError
 from nnbuilder.model.heads import TASK_KINDS
@@ -61,7 +62,8 @@ def input_contract(bundle) -> list[dict]:
              if by_name[c].role == "datetime" for p in DATE_PARTS}
     taken = {item["name"] for item in output_contract(bundle)} | {""}
     contract = []
-    for feeds in map(str, prep.preprocessor.feature_names_in_):
+    known = known_categories(fitted_parameters(prep.preprocessor))
+    for feeds in input_names(prep.preprocessor):
         column, part = parts.get(feeds, (feeds, None))
         role, name = by_name[column].role, f"input_{feeds}" if feeds in taken or feeds.startswith("nnb_") else feeds
         item = {"name": name, "column": column, "role": role,
@@ -71,7 +73,7 @@ def input_contract(bundle) -> list[dict]:
         elif item["type"] == "float":
             item.update(missing="NaN", meaning="a number (inf counts as missing)")
         else:
-            item.update(missing='""', categories=_categories(prep.preprocessor, feeds),
+            item.update(missing='""', categories=known.get(feeds, []),
                         meaning=("yes/no: true/false, yes/no, y/n, t/f or 1/0 in any letter case" if role == "boolean"
                                  else "text as in the table, without surrounding spaces; unknown text is "
                                       "treated as none of the known categories"))
@@ -99,25 +101,13 @@ def output_contract(bundle) -> list[dict]:
              "meaning": "the predicted value(s) in the target's original units; columns follow nnbuilder_targets"}]
 
 
-def _categories(preprocessor, column: str) -> list[str]:
-    """The known values of a text column (an encoder's categories_, without the missing marker)."""
-    for _, step, columns in preprocessor.transformers_:
-        if isinstance(columns, (list, tuple)) and column in columns:
-            for part in getattr(step, "named_steps", {"step": step}).values():
-                if hasattr(part, "categories_"):
-                    return [str(c) for c in part.categories_[list(columns).index(column)] if c != MISSING]
-    return []
-
-
-def _scaling(preprocessor, column: str) -> tuple[float, float]:
-    """(centre, spread) of a numeric feature from its scaler (or imputer), for probe values."""
-    for _, step, columns in preprocessor.transformers_:
-        if isinstance(columns, (list, tuple)) and column in columns:
-            k = list(columns).index(column)
-            for part in getattr(step, "named_steps", {"step": step}).values():
-                if getattr(part, "mean_", None) is not None and getattr(part, "scale_", None) is not None:
-                    return float(part.mean_[k]), float(part.scale_[k])
-    return 0.0, 1.0
+def _scaling(fitted: dict, column: str) -> tuple[float, float]:
+    """(centre, spread) of a numeric feature from the fitted scaler, for probe values."""
+    numeric = fitted.get("numeric", {"columns": []})
+    if column not in numeric["columns"]:
+        return 0.0, 1.0
+    k = numeric["columns"].index(column)
+    return numeric["mean"][k], numeric["scale"][k]
 
 
 def boolean_table(categories: list[str]) -> tuple[list[str], list[str]]:
@@ -197,27 +187,28 @@ def probe_rows(bundle, n: int = PROBE_ROWS) -> pd.DataFrame:
         return pd.DataFrame(pixels, columns=columns)
     prep = bundle.preprocessing
     by_name = {c.name: c for c in prep.columns}
-    ct = prep.preprocessor
+    fitted = fitted_parameters(prep.preprocessor)
+    categories = known_categories(fitted)
     frame = {}
     for column in prep.feature_columns:
         info, spread = by_name[column], rng.permutation(np.linspace(-3, 3, n))  # columns vary independently
         if info.role == "numeric":
-            centre, scale = _scaling(ct, column)
+            centre, scale = _scaling(fitted, column)
             values = centre + scale * spread
             values[::7], values[3] = np.nan, np.inf
             frame[column] = values
         elif info.role == "datetime":
-            frame[column] = _probe_dates(ct, column, prep.feature_columns, info.date_format, spread)
+            frame[column] = _probe_dates(fitted, column, prep.feature_columns, info.date_format, spread)
         else:
-            known = _categories(ct, column)
+            known = categories.get(column, [])
             extra = ["yes", "No", "TRUE", "f", "1", "0.0", "Y", "maybe"] if info.role == "boolean" else []
             cycle = known + extra + [UNSEEN_CATEGORY, None, ""]
             frame[column] = [cycle[i % len(cycle)] for i in rng.permutation(n)]
     return pd.DataFrame(frame)
 
 
-def _probe_dates(ct, column, feature_columns, fmt, spread) -> list:
-    centre, scale = _scaling(ct, part_name(column, "year", feature_columns))
+def _probe_dates(fitted, column, feature_columns, fmt, spread) -> list:
+    centre, scale = _scaling(fitted, part_name(column, "year", feature_columns))
     years = np.clip(np.round(centre + scale * spread), 1700, 2200).astype(int)
     dates = [pd.Timestamp(year=int(y), month=1 + i % 12, day=1 + (i * 7) % 28, hour=(i * 5) % 24)
              for i, y in enumerate(years)]

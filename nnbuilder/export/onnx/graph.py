@@ -31,8 +31,9 @@ from onnx import TensorProto, compose, helper, numpy_helper
 from torch import nn
 
 from nnbuilder import __version__
+from nnbuilder.data.features import input_names
 from nnbuilder.errors import ExportError
-from nnbuilder.export.formats import write_atomic
+from nnbuilder.export.files import write_atomic
 from nnbuilder.export.onnx.check import (UNKNOWN_SPELLING, boolean_table, check_export, input_contract, label_array,
                                 metadata_props, output_contract, require_columns)
 from nnbuilder.model.heads import TASK_KINDS, probabilities
@@ -182,7 +183,7 @@ def _preprocessing_part(bundle, contract: list[dict]) -> onnx.ModelProto:
     transformer = _with_text_missing_as_blank(bundle.preprocessing.preprocessor, contract)
     types = {item["feeds"]: item["type"] for item in contract}
     initial = [(name, StringTensorType([None, 1]) if types[name] == "string" else FloatTensorType([None, 1]))
-               for name in transformer.feature_names_in_]
+               for name in input_names(transformer)]
     try:
         return convert_sklearn(transformer, initial_types=initial, target_opset={"": OPSET, "ai.onnx.ml": 2})
     except Exception as exc:  # a preprocessing step skl2onnx has no converter for

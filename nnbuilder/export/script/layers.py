@@ -19,7 +19,7 @@ from typing import Callable
 from nnbuilder.model.compile import output_shapes
 from nnbuilder.errors import ExportError
 from nnbuilder.export.script.transformer import HELPERS
-from nnbuilder.layers.conv import _same_padding
+from nnbuilder.layers.conv import same_padding
 from nnbuilder.layers.embedding import embedding_dims
 from nnbuilder.layers.residual import block_shapes, skip_kind
 from nnbuilder.model.heads import TASK_KINDS
@@ -91,7 +91,7 @@ def _activation(layer, name, shape, out) -> Code:
 
 
 def _padding(layer) -> tuple[int, int]:
-    return _same_padding(layer.kernel_size) if layer.padding == "same" else (0, 0)
+    return same_padding(layer.kernel_size) if layer.padding == "same" else (0, 0)
 
 
 def _conv_init(layer, name, cls, channels) -> str:

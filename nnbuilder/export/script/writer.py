@@ -19,9 +19,9 @@ from pathlib import Path
 from string import Template
 
 from nnbuilder import __version__
-from nnbuilder.data.features import BOOLEAN_WORDS, DATE_PARTS, DATE_ACCESSORS, part_name
+from nnbuilder.data.features import BOOLEAN_WORDS, DATE_PARTS, DATE_ACCESSORS, fitted_parameters, part_name
 from nnbuilder.errors import ExportError
-from nnbuilder.export.formats import write_atomic
+from nnbuilder.export.files import write_atomic
 from nnbuilder.export.script.data import CLASS_TARGET, FEATURES, NUMBER_TARGET, PREPARE, READ, SPLIT
 from nnbuilder.export.script.layers import network_source
 from nnbuilder.export.script.train import (
@@ -158,17 +158,13 @@ def _tabular_settings(preprocessing) -> list[str]:
     roles = {c.name: c.role for c in preprocessing.columns}
     formats = {c.name: c.date_format for c in preprocessing.columns}
     columns = list(preprocessing.feature_columns)
-    numeric, categorical, embedded = [], [], []
-    for name, _, used in preprocessing.preprocessor.transformers_:
-        if name == "numeric":
-            numeric = list(used)
-        elif name == "categorical":
-            categorical = list(used)
-        elif name == "embedded":
-            embedded = list(used)
-        elif name != "remainder":  # e.g. an embedding branch this exporter does not know yet
-            raise ExportError(f"the script export cannot rebuild the preprocessing step '{name}' yet; "
-                              "export with --format onnx or torchscript instead")
+    fitted = fitted_parameters(preprocessing.preprocessor)
+    unknown = sorted(set(fitted) - {"numeric", "categorical", "embedded"})  # a branch this exporter does not know yet
+    if unknown:
+        raise ExportError(f"the script export cannot rebuild the preprocessing step '{unknown[0]}' yet; "
+                          "export with --format onnx or torchscript instead")
+    numeric, categorical, embedded = ([*fitted.get(branch, {"columns": []})["columns"]]
+                                      for branch in ("numeric", "categorical", "embedded"))
     dates = {c: {DATE_ACCESSORS.get(p, p): part_name(c, p, columns) for p in DATE_PARTS}
              for c in columns if roles[c] == "datetime"}
     return [_constant("ROLES", {c: roles[c] for c in columns}, "what the app decided each input column is"),
