@@ -8,8 +8,10 @@ The trainer calls, for every callback in its list:
     on_epoch_end(state, record)                           after the epoch's history row is appended
     on_fit_end(state)                                     once, also after a cancel or an early stop
 
-`on_fit_end` runs last-to-first, like leaving nested blocks: the progress reporter, first in, reports FitEnded
-after the others have finished the model (best weights back, final views taken). `on_batch_end` is only
+The trainer's order: progress events, cancel, the caller's callbacks, views, schedules, best weights, early
+stopping. `on_fit_end` runs last-to-first, like leaving nested blocks: best weights go back, the final views
+are taken on them, the caller's callbacks see that finished model, and progress events, first in, report
+FitEnded last. `on_batch_end` is only
 called for callbacks that override it, so a fit nobody watches per batch pays nothing per batch (DESIGN
 rule 7). Any hook may end the fit with `state.stop(reason)`: asked for between batches, the unfinished
 epoch is dropped (a cancel); asked for at the epoch's end, the fit ends after that epoch.

@@ -90,6 +90,7 @@ class FitState:
     device: str
     metric: str
     parameters: int
+    optimizers: list  # the step's optimizers; the first one's learning rate is the history's `lr`
     started: float  # perf_counter at the start of the loop
     epoch: int = 0  # the epoch running or just finished, 1-based
     history: list[dict] = field(default_factory=list)
@@ -116,7 +117,7 @@ class Trainer:
     observers: list[Observer] = field(default_factory=list)
     cancel: threading.Event | None = None
     probes: list = field(default_factory=list)  # nnbuilder.train.probes: views collected between epochs, on a budget
-    callbacks: list[Callback] = field(default_factory=list)  # run after the built-in ones, in this order
+    callbacks: list[Callback] = field(default_factory=list)  # the caller's own (see _callbacks for the order)
     step: FitStep | None = None  # default: SupervisedStep(training, task_kind)
 
     def __post_init__(self):
@@ -140,12 +141,17 @@ class Trainer:
         return Split(x, self.step.targets(torch.as_tensor(np.asarray(y), device=device)))
 
     def _callbacks(self, optimizers) -> list[Callback]:
-        """The built-in callbacks this fit needs, in the order their hooks run, then the caller's."""
+        """The callbacks this fit needs, in the order their hooks run (on_fit_end: reversed).
+
+        The caller's come after progress events and cancel, before the ones that finish the model: at the
+        fit's end they see the model the fit returns (best weights back, final views taken), before FitEnded.
+        """
         spec, chosen = self.training, []
         if self.observers:
             chosen.append(ProgressEvents(self._emit))
         if self.cancel is not None:
             chosen.append(Cancel(self.cancel))
+        chosen += self.callbacks
         if self.probes:
             chosen.append(Probes(self.probes, self._emit))
         if spec.lr_schedule != "none":
@@ -155,7 +161,7 @@ class Trainer:
             chosen.append(BestWeights())
         if spec.early_stopping_patience:
             chosen.append(EarlyStopping(spec.early_stopping_patience))
-        return chosen + list(self.callbacks)
+        return chosen
 
     def _fit_loop(self, model: nn.Module, train: Split, val: Split | None, device) -> FitResult:
         spec, step = self.training, self.step
@@ -164,7 +170,7 @@ class Trainer:
         batch_hooks = [c.on_batch_end for c in callbacks if overrides(c, "on_batch_end")]
         permutations = torch.Generator(device="cpu").manual_seed(spec.seed)
         state = FitState(model, spec.epochs, train.rows, val.rows if val else 0, str(device), step.metric,
-                         count_parameters(model), time.perf_counter())
+                         count_parameters(model), optimizers, time.perf_counter())
         for callback in callbacks:
             callback.on_fit_start(state)
         for epoch in range(1, spec.epochs + 1):
