@@ -205,9 +205,8 @@ class Trainer:
     def _run_epoch(self, model, train: Split, permutations, state: FitState, batch_hooks) -> list[torch.Tensor] | None:
         """The batches' outputs (left on the device), or None when a callback stopped the fit mid-epoch."""
         model.train()
-        batch_size = min(self.training.batch_size, train.rows)
+        batch_size, n_batches = self._batching(train.rows)
         order = torch.randperm(train.rows, generator=permutations).to(train.x.device)
-        n_batches = math.ceil(train.rows / batch_size)
         # Keeping the batches' handles costs no kernel launch, unlike a running sum.
         batches: list[torch.Tensor] = []
         train_batch, x, y = self.step.train_batch, train.x, train.y  # locals: the hot loop
@@ -222,10 +221,14 @@ class Trainer:
                     return None
         return batches
 
+    def _batching(self, rows: int) -> tuple[int, int]:
+        """(batch size, batches per epoch) for `rows` training rows."""
+        batch_size = min(self.training.batch_size, rows)
+        return batch_size, math.ceil(rows / batch_size)
+
     def _batch_sizes(self, train: Split) -> torch.Tensor:
         """Rows per batch (n_batches,), on the device; the last batch may be short."""
-        batch_size = min(self.training.batch_size, train.rows)
-        n_batches = math.ceil(train.rows / batch_size)
+        batch_size, n_batches = self._batching(train.rows)
         sizes = torch.full((n_batches,), float(batch_size), device=train.x.device)
         sizes[-1] = train.rows - batch_size * (n_batches - 1)
         return sizes

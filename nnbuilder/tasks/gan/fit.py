@@ -55,7 +55,9 @@ class AdversarialStep:
     against as many fresh generated ones; the training batches' accuracy without a validation split) is from
     0.5, the chance level: a generator whose rows the discriminator cannot tell from real ones is the goal, and
     the losses cannot say that (each player's loss rises when the other improves). Patience then counts
-    epochs in which the discriminator was never more fooled than before: the game has stalled.
+    epochs in which the discriminator was never more fooled than before: the game has stalled. It is a rough
+    signal (the rows' quality swings from epoch to epoch long after it settles), so the GAN preset trains all
+    its epochs (patience 0).
     Best weights are not restored: that distance is measured against a discriminator that changes too, so an
     epoch that scored best may have had a weak discriminator rather than a good generator; it is good enough
     to tell that progress stopped, not to pick an earlier generator. The last weights are kept.
