@@ -36,7 +36,7 @@ class EpochEnded:
 
 @dataclass(frozen=True)
 class ViewsCollected:
-    epoch: int  # the epoch the views show (after FitEnded: the final, best-weights model)
+    epoch: int  # the epoch the views show (final: the model the fit returns, sent just before FitEnded)
     views: Mapping[str, Any]  # probe name -> its JSON-able data (nnbuilder.train.probes)
     final: bool = False
 

@@ -1,14 +1,16 @@
-"""The training loop: tensors resident on the device, index-sliced mini-batches, events out.
+"""The training loop: tensors resident on the device, index-sliced mini-batches, callbacks in, events out.
 
-Shaped like skorch: `fit` -> `_run_epoch` -> `_train_step`, each small. Speed
-comes from doing no per-sample Python work: the whole split lives on the device,
-each epoch draws one permutation, and losses are summed on the device and read
-once per epoch (no `.item()` per batch).
+Shaped like skorch: `fit` -> `_fit_loop` -> `_run_epoch` -> the step's `train_batch`. Speed comes from doing
+no per-sample Python work: the whole split lives on the device, each epoch draws one permutation, and the
+batches' losses stay on the device until the epoch's row reads them once (no `.item()` per batch).
+
+What a batch update is belongs to the `FitStep` (nnbuilder.train.step: one network and one loss by default,
+the GAN's adversarial pair in nnbuilder.tasks.gan.fit); everything around the loop is a callback
+(nnbuilder.train.callbacks): progress events, cancel, views, schedules, best weights, early stopping.
 """
 
 from __future__ import annotations
 
-import copy
 from contextlib import contextmanager
 import math
 import threading
@@ -21,15 +23,14 @@ from torch import nn
 
 from nnbuilder.model.compile import count_parameters
 from nnbuilder.errors import TrainingError
-from nnbuilder.train.events import BatchProgress, EpochEnded, FitEnded, FitFailed, FitStarted, Observer, ViewsCollected
-from nnbuilder.train.fast_metrics import epoch_metric, metric_name
-from nnbuilder.train.optim import make_optimizer, make_schedule, step_schedule
-from nnbuilder.train.probes import ProbeRunner
+from nnbuilder.train.callbacks import (PROGRESS_EVERY_S, BestWeights, Callback, Cancel, EarlyStopping,
+                                       LearningRateSchedules, Probes, ProgressEvents, overrides)
+from nnbuilder.train.events import FitFailed, Observer
+from nnbuilder.train.optim import make_schedule
+from nnbuilder.train.step import FitStep, Split, SupervisedStep
 from nnbuilder.spec.network import TrainingSpec
-from nnbuilder.model.heads import TASK_KINDS, loss_target
 
-PROGRESS_EVERY_S = 0.25  # batch progress events at most this often, so listeners cost nothing
-TRAIN_METRIC_ROWS = 4_096  # train metric measured in eval mode on this many fixed rows (±1.5% on accuracy)
+__all__ = ["PROGRESS_EVERY_S", "FitResult", "FitState", "Trainer", "failures_reported", "resolve_device"]
 
 
 def resolve_device(requested: str = "auto") -> torch.device:
@@ -79,13 +80,33 @@ class FitResult:
 
 
 @dataclass
-class _Split:
-    x: torch.Tensor  # (rows, features) on the device
-    y: torch.Tensor  # class indices (rows,) or standardised targets (rows, targets)
+class FitState:
+    """The fit as callbacks see it (skorch hands its callbacks the net): read anything, `stop` to end it."""
 
-    @property
-    def rows(self) -> int:
-        return self.x.shape[0]
+    model: nn.Module
+    epochs: int  # planned
+    n_train: int
+    n_val: int
+    device: str
+    metric: str
+    parameters: int
+    optimizers: list  # the step's optimizers; the first one's learning rate is the history's `lr`
+    started: float  # perf_counter at the start of the loop
+    epoch: int = 0  # the epoch running or just finished, 1-based
+    history: list[dict] = field(default_factory=list)
+    monitored: float = math.nan  # this epoch's value of the step's monitored number (lower is better)
+    best_monitored: float = math.inf
+    improved: bool = False  # this epoch's monitored value beat every earlier one
+    best_epoch: int | None = None  # the epoch whose weights the model returns with (None until known)
+    stop_reason: str | None = None  # None while the fit goes on
+    seconds: float = 0.0  # training time, set before on_fit_end
+    aside_seconds: float = 0.0  # callbacks' own time (the views), kept out of the training time
+    views: dict = field(default_factory=dict)
+
+    def stop(self, reason: str) -> None:
+        """End the fit with `reason` ("early_stopped", "cancelled", or a callback's own); the first one holds."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
 
 
 @dataclass
@@ -96,6 +117,12 @@ class Trainer:
     observers: list[Observer] = field(default_factory=list)
     cancel: threading.Event | None = None
     probes: list = field(default_factory=list)  # nnbuilder.train.probes: views collected between epochs, on a budget
+    callbacks: list[Callback] = field(default_factory=list)  # the caller's own (see _callbacks for the order)
+    step: FitStep | None = None  # default: SupervisedStep(training, task_kind)
+
+    def __post_init__(self):
+        if self.step is None:
+            self.step = SupervisedStep(self.training, self.task_kind)
 
     def fit(self, model: nn.Module, X_train: np.ndarray, y_train: np.ndarray,
             X_val: np.ndarray | None = None, y_val: np.ndarray | None = None) -> FitResult:
@@ -107,114 +134,104 @@ class Trainer:
         with failures_reported(self._emit):
             return self._fit_loop(model, train, val, device)
 
-    def _to_device(self, X, y, device) -> _Split:
+    def _to_device(self, X, y, device) -> Split:
         x = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
-        if y is X:  # an autoencoder rebuilds its input: one copy on the device serves as both
-            return _Split(x, x)
-        target = loss_target(self.task_kind, torch.as_tensor(np.asarray(y), device=device))
-        return _Split(x, target)
+        if y is X:  # an autoencoder or a GAN rebuilds its input: one copy on the device serves as both
+            return Split(x, x)
+        return Split(x, self.step.targets(torch.as_tensor(np.asarray(y), device=device)))
 
-    def _fit_loop(self, model: nn.Module, train: _Split, val: _Split | None, device) -> FitResult:
-        spec = self.training
-        loss_fn = TASK_KINDS[self.task_kind].loss()
-        optimizer = make_optimizer(spec.optimizer, model.parameters(), spec.learning_rate, spec.weight_decay, spec.momentum)
-        scheduler = make_schedule(spec.lr_schedule, optimizer, spec.epochs, spec.early_stopping_patience)
-        generator = torch.Generator(device="cpu").manual_seed(spec.seed)
-        # A fixed sample of training rows for the train metric, measured like the validation one.
-        probe = _Split(train.x[:TRAIN_METRIC_ROWS], train.y[:TRAIN_METRIC_ROWS])
-        self._emit(FitStarted(spec.epochs, train.rows, val.rows if val else 0, str(device),
-                              metric_name(self.task_kind), count_parameters(model)))
+    def _callbacks(self, optimizers) -> list[Callback]:
+        """The callbacks this fit needs, in the order their hooks run (on_fit_end: reversed).
 
-        history: list[dict] = []
-        best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
-        reason, started = "completed", time.perf_counter()
-        runner, views = ProbeRunner(self.probes), {}
+        The caller's come after progress events and cancel, before the ones that finish the model: at the
+        fit's end they see the model the fit returns (best weights back, final views taken), before FitEnded.
+        """
+        spec, chosen = self.training, []
+        if self.observers:
+            chosen.append(ProgressEvents(self._emit))
+        if self.cancel is not None:
+            chosen.append(Cancel(self.cancel))
+        chosen += self.callbacks
+        if self.probes:
+            chosen.append(Probes(self.probes, self._emit))
+        if spec.lr_schedule != "none":
+            chosen.append(LearningRateSchedules(
+                [make_schedule(spec.lr_schedule, o, spec.epochs, spec.early_stopping_patience) for o in optimizers]))
+        if self.step.restores_best_weights:
+            chosen.append(BestWeights())
+        if spec.early_stopping_patience:
+            chosen.append(EarlyStopping(spec.early_stopping_patience))
+        return chosen
+
+    def _fit_loop(self, model: nn.Module, train: Split, val: Split | None, device) -> FitResult:
+        spec, step = self.training, self.step
+        optimizers = step.start(model, train, val)
+        callbacks = self._callbacks(optimizers)
+        batch_hooks = [c.on_batch_end for c in callbacks if overrides(c, "on_batch_end")]
+        permutations = torch.Generator(device="cpu").manual_seed(spec.seed)
+        state = FitState(model, spec.epochs, train.rows, val.rows if val else 0, str(device), step.metric,
+                         count_parameters(model), optimizers, time.perf_counter())
+        for callback in callbacks:
+            callback.on_fit_start(state)
         for epoch in range(1, spec.epochs + 1):
-            epoch_start = time.perf_counter()
-            train_loss, cancelled = self._run_epoch(model, train, loss_fn, optimizer, generator, epoch)
-            if cancelled:
-                reason = "cancelled"
+            state.epoch, epoch_start = epoch, time.perf_counter()
+            for callback in callbacks:
+                callback.on_epoch_start(state)
+            batches = None if state.stop_reason else self._run_epoch(model, train, permutations, state, batch_hooks)
+            if batches is None:  # stopped before the epoch ended: it leaves no row
                 break
-            record = self._epoch_record(model, loss_fn, probe, val, epoch, train_loss, optimizer, epoch_start)
-            history.append(record)
-            self._emit(EpochEnded(epoch, spec.epochs, dict(record)))
-            if runner.due(time.perf_counter() - started - runner.spent):
-                views = runner.collect(model, epoch, record)
-                self._emit(ViewsCollected(epoch, views))
-            monitored = record["val_loss"] if val is not None else record["train_loss"]
-            step_schedule(scheduler, monitored)
-            if monitored < best_loss - 1e-12:
-                best_loss, best_epoch, stale = monitored, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                stale += 1
-            if spec.early_stopping_patience and stale >= spec.early_stopping_patience:
-                reason = "early_stopped"
+            record = step.epoch_record(model, batches, self._batch_sizes(train), val, epoch)
+            record["lr"] = optimizers[0].param_groups[0]["lr"]
+            record["seconds"] = time.perf_counter() - epoch_start
+            state.history.append(record)
+            state.monitored = step.monitored(record)
+            state.improved = state.monitored < state.best_monitored - 1e-12
+            if state.improved:
+                state.best_monitored = state.monitored
+            for callback in callbacks:
+                callback.on_epoch_end(state, record)
+            if state.stop_reason:
                 break
-        if best_state is not None:
-            model.load_state_dict(best_state)  # best weights, also when cancelled
-        seconds = time.perf_counter() - started - runner.spent  # training time; the views' time is apart
-        if runner.probes and history:  # the views of the model the run returns
-            views = runner.collect(model, len(history), history[-1])
-            self._emit(ViewsCollected(len(history), views, final=True))
-        epochs_run = len(history)
-        self._emit(FitEnded(reason, epochs_run, best_epoch, seconds))
-        rate = train.rows * epochs_run / seconds if seconds > 0 else 0.0
-        return FitResult(model, history, best_epoch, reason, seconds, rate, str(device), metric_name(self.task_kind),
-                         views, runner.spent)
+        state.seconds = time.perf_counter() - state.started - state.aside_seconds  # the views' time is apart
+        if state.best_epoch is None:  # no best-weight restore: the model keeps its last epoch's weights
+            state.best_epoch = len(state.history)
+        for callback in reversed(callbacks):
+            callback.on_fit_end(state)
+        epochs_run = len(state.history)
+        rate = train.rows * epochs_run / state.seconds if state.seconds > 0 else 0.0
+        return FitResult(model, state.history, state.best_epoch, state.stop_reason or "completed", state.seconds,
+                         rate, str(device), step.metric, state.views, state.aside_seconds)
 
-    def _run_epoch(self, model, train: _Split, loss_fn, optimizer, generator, epoch) -> tuple[float, bool]:
+    def _run_epoch(self, model, train: Split, permutations, state: FitState, batch_hooks) -> list[torch.Tensor] | None:
+        """The batches' outputs (left on the device), or None when a callback stopped the fit mid-epoch."""
         model.train()
-        batch_size = min(self.training.batch_size, train.rows)
-        order = torch.randperm(train.rows, generator=generator).to(train.x.device)
-        n_batches = math.ceil(train.rows / batch_size)
-        # Batch losses stay on the device (no sync per batch) and are summed once per epoch;
-        # keeping the handles costs no kernel launch, unlike a running sum.
-        losses: list[torch.Tensor] = []
-        cancel, report, l1 = self.cancel, bool(self.observers), self.training.l1  # locals: the hot loop
-        last_report = time.perf_counter()
+        batch_size, n_batches = self._batching(train.rows)
+        order = torch.randperm(train.rows, generator=permutations).to(train.x.device)
+        # Keeping the batches' handles costs no kernel launch, unlike a running sum.
+        batches: list[torch.Tensor] = []
+        train_batch, x, y = self.step.train_batch, train.x, train.y  # locals: the hot loop
         for batch in range(n_batches):
-            if cancel is not None and cancel.is_set():
-                return math.nan, True
             index = order[batch * batch_size:(batch + 1) * batch_size]
-            losses.append(self._train_step(model, train.x[index], train.y[index], loss_fn, optimizer, l1))
-            if report and time.perf_counter() - last_report > PROGRESS_EVERY_S:
-                last_report = time.perf_counter()
-                self._emit(BatchProgress(epoch, batch + 1, n_batches))
+            xb = x[index]  # (batch, features)
+            batches.append(train_batch(model, xb, xb if y is x else y[index]))  # targets that are the inputs: one gather
+            if batch_hooks:
+                for hook in batch_hooks:
+                    hook(state, batch + 1, n_batches)
+                if state.stop_reason and batch + 1 < n_batches:
+                    return None
+        return batches
+
+    def _batching(self, rows: int) -> tuple[int, int]:
+        """(batch size, batches per epoch) for `rows` training rows."""
+        batch_size = min(self.training.batch_size, rows)
+        return batch_size, math.ceil(rows / batch_size)
+
+    def _batch_sizes(self, train: Split) -> torch.Tensor:
+        """Rows per batch (n_batches,), on the device; the last batch may be short."""
+        batch_size, n_batches = self._batching(train.rows)
         sizes = torch.full((n_batches,), float(batch_size), device=train.x.device)
-        sizes[-1] = train.rows - batch_size * (n_batches - 1)  # the last batch may be short
-        mean_loss = float(torch.stack(losses) @ sizes) / train.rows
-        if not math.isfinite(mean_loss):
-            raise TrainingError(
-                f"training diverged at epoch {epoch}: the loss became {mean_loss} "
-                f"(learning rate {self.training.learning_rate:g}); lower the learning rate, e.g. to "
-                f"{self.training.learning_rate / 10:g}, or add batch normalisation"
-            )
-        return mean_loss, False
-
-    @staticmethod
-    def _train_step(model, xb, yb, loss_fn, optimizer, l1: float) -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xb), yb)
-        penalised = loss
-        if l1 > 0:  # L1 on weights only; biases and norm shifts stay free
-            penalised = loss + l1 * sum(p.abs().sum() for name, p in model.named_parameters() if "weight" in name)
-        penalised.backward()
-        optimizer.step()
-        return loss.detach()  # the data loss, so curves stay comparable across penalties
-
-    @torch.no_grad()
-    def _epoch_record(self, model, loss_fn, probe: _Split, val: _Split | None, epoch, train_loss, optimizer, epoch_start) -> dict:
-        model.eval()
-        metric = metric_name(self.task_kind)
-        _, train_metric = epoch_metric(model, probe.x, probe.y, loss_fn, self.task_kind)
-        record = {"epoch": epoch, "train_loss": train_loss, f"train_{metric}": train_metric,
-                  "val_loss": None, f"val_{metric}": None}
-        if val is not None:
-            record["val_loss"], record[f"val_{metric}"] = epoch_metric(model, val.x, val.y, loss_fn, self.task_kind)
-        record["lr"] = optimizer.param_groups[0]["lr"]
-        record["seconds"] = time.perf_counter() - epoch_start
-        return record
+        sizes[-1] = train.rows - batch_size * (n_batches - 1)
+        return sizes
 
     def _emit(self, event) -> None:
         for observer in self.observers:

@@ -16,6 +16,7 @@ from nnbuilder.data.pipeline import detect_task, prepare
 from nnbuilder.data.datasets import ASSETS, load_dataset
 from nnbuilder.errors import BundleError, DataError, SpecError
 from nnbuilder.train.events import EpochEnded, FitEnded, FitStarted
+from nnbuilder.tasks.gan import fit as gan_fit
 from nnbuilder.tasks.gan.networks import build_discriminator, build_generator, decode_rows, generate_encoded, output_layout
 from nnbuilder.spec.network import DataSpec, GanSpec, ImageInputSpec, load_spec, parse_spec
 from nnbuilder.tasks.gan.quality import correlation_difference, independent_sample, quality_report
@@ -187,6 +188,55 @@ def test_same_seed_same_training(one_thread):
     df = load_dataset("people", n_samples=300)
     runs = [train_from_spec(df, parse_spec(gan_spec(epochs=3)), device="cpu") for _ in range(2)]
     assert runs[0].fit.history[-1]["generator_loss"] == runs[1].fit.history[-1]["generator_loss"]
+
+
+def recorded_optimizers(monkeypatch) -> list:
+    """Every optimizer the GAN's fit makes, in order (generator's, then discriminator's)."""
+    made, make = [], gan_fit.gan_optimizer
+
+    def recording(*args, **kwargs):
+        made.append(make(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(gan_fit, "gan_optimizer", recording)
+    return made
+
+
+def test_sgd_step_schedule_and_patience_are_honoured(monkeypatch, one_thread):
+    made = recorded_optimizers(monkeypatch)
+    spec = gan_spec(epochs=12, discriminator_lr_factor=0.5)
+    spec["training"] |= {"optimizer": "sgd", "learning_rate": 0.05, "momentum": 0.8, "weight_decay": 0.001,
+                         "lr_schedule": "step", "early_stopping_patience": 5}
+    result = train_from_spec(load_dataset("people", n_samples=300), parse_spec(spec), device="cpu")
+    assert [type(o) for o in made] == [torch.optim.SGD, torch.optim.SGD]
+    generator_group, discriminator_group = made[0].param_groups[0], made[1].param_groups[0]
+    assert (generator_group["momentum"], generator_group["weight_decay"]) == (0.8, 0.001)
+    assert discriminator_group["initial_lr"] == pytest.approx(0.05 * 0.5)
+    history = result.fit.history
+    # step: the learning rate falls tenfold every 12 // 3 = 4 epochs; the history shows the generator's.
+    assert [r["lr"] for r in history] == pytest.approx([0.05 if r["epoch"] <= 4 else 0.005 for r in history])
+    assert discriminator_group["lr"] == pytest.approx(0.05 * 0.5 * 0.1 ** (len(history) // 4))
+    # Patience counts epochs in which the discriminator was no more fooled (val accuracy no nearer 0.5).
+    distance = [abs(r["val_discriminator_accuracy"] - 0.5) for r in history]
+    best_epoch = distance.index(min(distance)) + 1
+    assert result.fit.stop_reason == "early_stopped" and len(history) == best_epoch + 5 < 12
+    assert result.fit.best_epoch == len(history)  # a GAN keeps its last weights (see AdversarialStep)
+
+
+def test_adam_keeps_the_gan_betas(monkeypatch, one_thread):
+    made = recorded_optimizers(monkeypatch)
+    train_from_spec(load_dataset("people", n_samples=300), parse_spec(gan_spec(epochs=2)), device="cpu")
+    assert [type(o) for o in made] == [torch.optim.Adam, torch.optim.Adam]
+    assert all(o.param_groups[0]["betas"] == (0.5, 0.999) for o in made)
+
+
+def test_l1_shrinks_the_generators_weights(one_thread):
+    df = load_dataset("people", n_samples=300)
+    plain, sparse = (train_from_spec(df, parse_spec(gan_spec(epochs=10) | {"training": {
+        "epochs": 10, "batch_size": 64, "learning_rate": 0.002, "l1": l1, "early_stopping_patience": 0}}),
+        device="cpu") for l1 in (0.0, 0.01))
+    weight = lambda generator: sum(p.abs().sum().item() for n, p in generator.named_parameters() if "weight" in n)  # noqa: E731
+    assert weight(sparse.model) < 0.7 * weight(plain.model)
 
 
 # --- CLI ------------------------------------------------------------------------------------------------

@@ -1,136 +1,126 @@
-"""Adversarial training for the GAN task, with the trainer's conventions: data resident on the device,
-index-sliced batches of a per-epoch permutation, losses summed on the device and read once per epoch,
-the cancel flag checked every batch, and the same events out (FitStarted, BatchProgress, EpochEnded, FitEnded).
+"""Adversarial training for the GAN task: a `FitStep` on the shared trainer (nnbuilder.train.trainer), so the
+GAN gets the same loop (data on the device, a permutation per epoch, no sync per batch), the same events,
+cancel, and the spec's optimizer, learning-rate schedule, weight decay, L1 and early-stopping patience.
 
 Each batch: one discriminator step (real rows labelled 0.9, one-sided label smoothing, generated rows 0),
-then one generator step with the non-saturating loss (generated rows labelled 1). Both use Adam with
-betas (0.5, 0.999), the usual GAN setting. History rows keep the trainer's keys so the live curves work:
-`train_loss` is the generator's loss and `val_loss` the discriminator's (both also under their own names,
-`generator_loss` and `discriminator_loss`); the metric is the discriminator's accuracy on real versus
-generated rows (training batches, and the validation rows against as many fresh generated rows).
-A GAN has no best epoch to go back to: the last weights are kept.
+then one generator step with the non-saturating loss (generated rows labelled 1). The discriminator's
+learning rate is the spec's times `gan.discriminator_lr_factor`. History rows keep the trainer's keys so
+the live curves work: `train_loss` is the generator's loss and `val_loss` the discriminator's (both also
+under their own names, `generator_loss` and `discriminator_loss`); the metric is the discriminator's
+accuracy on real versus generated rows (training batches, and the validation rows against as many fresh
+generated rows).
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
 
-from nnbuilder.model.compile import count_parameters
-from nnbuilder.errors import TrainingError
-from nnbuilder.train.events import BatchProgress, EpochEnded, FitEnded, FitStarted, Observer
-from nnbuilder.train.trainer import PROGRESS_EVERY_S, FitResult, failures_reported, resolve_device
+from nnbuilder.train.optim import make_optimizer
+from nnbuilder.train.step import Split, diverged, with_l1
+from nnbuilder.train.trainer import Trainer
 
 METRIC = "discriminator_accuracy"
 REAL_LABEL = 0.9  # one-sided label smoothing: a discriminator that is never fully sure keeps gradients alive
+# Adam with less momentum (beta1 0.5 instead of 0.9), the usual GAN setting since DCGAN: each player's
+# target moves with the other's updates, and long momentum overshoots it. Other optimizers keep their own.
+ADAM_BETAS = (0.5, 0.999)
+ADAM_FAMILY = ("adam", "adamw")
 
 
-@dataclass
-class GanTrainer:
-    training: object  # TrainingSpec
-    gan: object  # GanSpec
-    device: str = "auto"
-    observers: list[Observer] = field(default_factory=list)
-    cancel: threading.Event | None = None
+class GanPair(nn.Module):
+    """The generator and the discriminator as one module, so the trainer moves, counts and switches both."""
 
-    def fit(self, generator: nn.Module, discriminator: nn.Module, X_train: np.ndarray,
-            X_val: np.ndarray | None = None) -> FitResult:
-        device = resolve_device(self.device)
-        torch.manual_seed(self.training.seed)
-        generator.to(device), discriminator.to(device)
-        train = torch.as_tensor(np.ascontiguousarray(X_train, dtype=np.float32), device=device)
-        val = None if X_val is None or not len(X_val) else torch.as_tensor(
-            np.ascontiguousarray(X_val, dtype=np.float32), device=device)
-        with failures_reported(self._emit):
-            return self._fit_loop(generator, discriminator, train, val, device)
+    def __init__(self, generator: nn.Module, discriminator: nn.Module):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
 
-    def _fit_loop(self, generator, discriminator, train, val, device) -> FitResult:
-        spec, lr = self.training, self.training.learning_rate
-        opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr * self.gan.discriminator_lr_factor,
-                                 betas=(0.5, 0.999))
-        permutations = torch.Generator(device="cpu").manual_seed(spec.seed)
-        self._emit(FitStarted(spec.epochs, train.shape[0], 0 if val is None else val.shape[0], str(device), METRIC,
-                              count_parameters(generator) + count_parameters(discriminator)))
-        history, reason, started = [], "completed", time.perf_counter()
-        for epoch in range(1, spec.epochs + 1):
-            epoch_start = time.perf_counter()
-            sums = self._run_epoch(generator, discriminator, train, opt_g, opt_d, permutations, epoch)
-            if sums is None:
-                reason = "cancelled"
-                break
-            record = self._record(generator, discriminator, train.shape[0], val, sums, epoch, lr, epoch_start)
-            history.append(record)
-            self._emit(EpochEnded(epoch, spec.epochs, dict(record)))
-        seconds = time.perf_counter() - started
-        self._emit(FitEnded(reason, len(history), len(history), seconds))
-        rate = train.shape[0] * len(history) / seconds if seconds > 0 else 0.0
-        return FitResult(generator, history, len(history), reason, seconds, rate, str(device), METRIC)
 
-    def _run_epoch(self, generator, discriminator, train, opt_g, opt_d, permutations, epoch):
-        """(generator loss sum, discriminator loss sum, correct calls) over the epoch; None when cancelled."""
-        generator.train(), discriminator.train()
-        rows = train.shape[0]
-        batch_size = min(self.training.batch_size, rows)
-        order = torch.randperm(rows, generator=permutations).to(train.device)
-        n_batches = math.ceil(rows / batch_size)
-        bce = nn.BCEWithLogitsLoss(reduction="sum")
-        totals = torch.zeros(3, device=train.device)  # summed on the device, read once per epoch
-        last_report = time.perf_counter()
-        for batch in range(n_batches):
-            if self.cancel is not None and self.cancel.is_set():
-                return None
-            real = train[order[batch * batch_size:(batch + 1) * batch_size]]  # (batch, features)
-            noise = torch.randn(real.shape[0], generator.noise_dim, device=train.device)
-            fake = generator(noise)
-            # Discriminator step: real rows -> REAL_LABEL, generated rows -> 0 (the generator is not updated).
-            opt_d.zero_grad(set_to_none=True)
-            real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
-            loss_d = (bce(real_logits, torch.full_like(real_logits, REAL_LABEL))
-                      + bce(fake_logits, torch.zeros_like(fake_logits))) / 2
-            (loss_d / real.shape[0]).backward()
-            opt_d.step()
-            # Generator step: make the discriminator call its rows real (non-saturating loss).
-            opt_g.zero_grad(set_to_none=True)
-            fooled = discriminator(fake)
-            loss_g = bce(fooled, torch.ones_like(fooled))
-            (loss_g / real.shape[0]).backward()
-            opt_g.step()
-            correct = (real_logits > 0).sum() + (fake_logits <= 0).sum()
-            totals += torch.stack([loss_g.detach(), loss_d.detach(), correct.float()])
-            if self.observers and time.perf_counter() - last_report > PROGRESS_EVERY_S:
-                last_report = time.perf_counter()
-                self._emit(BatchProgress(epoch, batch + 1, n_batches))
-        g_sum, d_sum, correct = totals.tolist()
-        if not (math.isfinite(g_sum) and math.isfinite(d_sum)):
-            raise TrainingError(f"training diverged at epoch {epoch}: a loss became not a number (learning rate "
-                                f"{self.training.learning_rate:g}); lower the learning rate, e.g. to "
-                                f"{self.training.learning_rate / 10:g}")
-        return g_sum / rows, d_sum / rows, correct / (2 * rows)
+def gan_optimizer(training, params, learning_rate: float) -> torch.optim.Optimizer:
+    """The spec's optimizer (weight decay and momentum included) at `learning_rate`, Adam with GAN betas."""
+    optimizer = make_optimizer(training.optimizer, params, learning_rate, training.weight_decay, training.momentum)
+    if training.optimizer in ADAM_FAMILY:
+        optimizer.defaults["betas"] = ADAM_BETAS
+        for group in optimizer.param_groups:
+            group["betas"] = ADAM_BETAS
+    return optimizer
+
+
+class AdversarialStep:
+    """The trainer's step for a `GanPair`: trains on rows alone (the targets are the rows themselves).
+
+    Early stopping and plateau schedules watch how far the discriminator's validation accuracy (real rows
+    against as many fresh generated ones; the training batches' accuracy without a validation split) is from
+    0.5, the chance level: a generator whose rows the discriminator cannot tell from real ones is the goal, and
+    the losses cannot say that (each player's loss rises when the other improves). Patience then counts
+    epochs in which the discriminator was never more fooled than before: the game has stalled. It is a rough
+    signal (the rows' quality swings from epoch to epoch long after it settles), so the GAN preset trains all
+    its epochs (patience 0).
+    Best weights are not restored: that distance is measured against a discriminator that changes too, so an
+    epoch that scored best may have had a weak discriminator rather than a good generator; it is good enough
+    to tell that progress stopped, not to pick an earlier generator. The last weights are kept.
+    """
+
+    metric = METRIC
+    restores_best_weights = False
+
+    def __init__(self, training, gan):
+        self.training, self.gan = training, gan
+        self.bce = nn.BCEWithLogitsLoss(reduction="sum")
+
+    def targets(self, y: torch.Tensor) -> torch.Tensor:
+        return y.float()
+
+    def start(self, pair: GanPair, train: Split, val: Split | None) -> list[torch.optim.Optimizer]:
+        lr = self.training.learning_rate
+        self.opt_g = gan_optimizer(self.training, pair.generator.parameters(), lr)
+        self.opt_d = gan_optimizer(self.training, pair.discriminator.parameters(), lr * self.gan.discriminator_lr_factor)
+        self.train_rows = train.rows
+        return [self.opt_g, self.opt_d]  # the generator's learning rate is the history's `lr`
+
+    def train_batch(self, pair: GanPair, real: torch.Tensor, _targets) -> torch.Tensor:
+        """(generator loss sum, discriminator loss sum, correct calls) for this batch of real rows (batch, features)."""
+        generator, discriminator, bce, l1 = pair.generator, pair.discriminator, self.bce, self.training.l1
+        rows = real.shape[0]
+        fake = generator(torch.randn(rows, generator.noise_dim, device=real.device))  # (batch, features)
+        # Discriminator step: real rows -> REAL_LABEL, generated rows -> 0 (the generator is not updated).
+        self.opt_d.zero_grad(set_to_none=True)
+        real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
+        loss_d = (bce(real_logits, torch.full_like(real_logits, REAL_LABEL))
+                  + bce(fake_logits, torch.zeros_like(fake_logits))) / 2
+        with_l1(loss_d / rows, discriminator, l1).backward()
+        self.opt_d.step()
+        # Generator step: make the discriminator call its rows real (non-saturating loss).
+        self.opt_g.zero_grad(set_to_none=True)
+        fooled = discriminator(fake)
+        loss_g = bce(fooled, torch.ones_like(fooled))
+        with_l1(loss_g / rows, generator, l1).backward()
+        self.opt_g.step()
+        correct = (real_logits > 0).sum() + (fake_logits <= 0).sum()
+        return torch.stack([loss_g.detach(), loss_d.detach(), correct.float()])
 
     @torch.no_grad()
-    def _record(self, generator, discriminator, rows, val, sums, epoch, lr, epoch_start) -> dict:
-        g_loss, d_loss, accuracy = sums
+    def epoch_record(self, pair: GanPair, batches, sizes, val: Split | None, epoch: int) -> dict:
+        g_sum, d_sum, correct = torch.stack(batches).sum(dim=0).tolist()  # (batches, 3) summed, read once
+        if not (math.isfinite(g_sum) and math.isfinite(d_sum)):
+            raise diverged(epoch, "a loss became not a number", self.training.learning_rate)
+        rows = self.train_rows
+        g_loss, d_loss = g_sum / rows, d_sum / rows
         record = {"epoch": epoch, "train_loss": g_loss, "val_loss": d_loss, "generator_loss": g_loss,
-                  "discriminator_loss": d_loss, f"train_{METRIC}": accuracy, f"val_{METRIC}": None}
+                  "discriminator_loss": d_loss, f"train_{METRIC}": correct / (2 * rows), f"val_{METRIC}": None}
         if val is not None:
-            generator.eval(), discriminator.eval()
-            fake = generator(torch.randn(val.shape[0], generator.noise_dim, device=val.device))
-            correct = (discriminator(val) > 0).sum() + (discriminator(fake) <= 0).sum()
-            record[f"val_{METRIC}"] = float(correct) / (2 * val.shape[0])
-        record["lr"] = lr
-        record["seconds"] = time.perf_counter() - epoch_start
+            pair.eval()
+            generator, discriminator = pair.generator, pair.discriminator
+            fake = generator(torch.randn(val.rows, generator.noise_dim, device=val.x.device))
+            calls = (discriminator(val.x) > 0).sum() + (discriminator(fake) <= 0).sum()
+            record[f"val_{METRIC}"] = float(calls) / (2 * val.rows)
         return record
 
-    def _emit(self, event) -> None:
-        for observer in self.observers:
-            observer(event)
+    def monitored(self, record: dict) -> float:
+        accuracy = record[f"val_{METRIC}"]
+        return abs((record[f"train_{METRIC}"] if accuracy is None else accuracy) - 0.5)
 
 
 def fit_gan(spec, prepared, *, device: str = "auto", observers=None, cancel=None, real=None):
@@ -148,9 +138,12 @@ def fit_gan(spec, prepared, *, device: str = "auto", observers=None, cancel=None
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     generator = build_generator(spec, layout)
     discriminator = build_discriminator(spec, len(prepared.feature_names))
-    trainer = GanTrainer(spec.training, spec.gan_settings, device=device, observers=list(observers or []),
-                         cancel=cancel)
-    fit = trainer.fit(generator, discriminator, prepared.X_train, prepared.X_val)
+    trainer = Trainer(spec.training, "gan", device=device, observers=list(observers or []), cancel=cancel,
+                      step=AdversarialStep(spec.training, spec.gan_settings))
+    # The rows are their own targets (`y is X`): one copy on the device.
+    fit = trainer.fit(GanPair(generator, discriminator), prepared.X_train, prepared.X_train,
+                      prepared.X_val, prepared.X_val)
+    fit.model = generator  # what the bundle keeps and generates with
     last = fit.history[-1] if fit.history else {}
     metrics = {"train": {"generator_loss": last.get("generator_loss"),
                          "discriminator_loss": last.get("discriminator_loss"),
