@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.data.pipeline import detect_task, infer_roles, read_csv
+from nnbuilder.data.pipeline import infer_roles, read_csv
+from nnbuilder.tasks import detect_task
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.data.embedding import max_categories
 from nnbuilder.spec.network import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec, SplitSpec, TabularInputSpec

@@ -14,7 +14,7 @@ import streamlit as st
 from nnbuilder.model.compile import MAX_PARAMETERS
 from nnbuilder.errors import NNBuilderError, SpecError
 from nnbuilder.spec.network import AutoencoderSpec, GanSpec, parse_spec
-from nnbuilder.runs.workflow import describe_network
+from nnbuilder.tasks import describe_network
 from ui import charts, engine, stack, state
 from ui.page import header, next_step, show_error
 from ui.stack_editor import Slots, show_problems, stack_editor

@@ -1,0 +1,118 @@
+"""`Task`: one record per task that owns everything task-specific, registered by name.
+
+A task has a user-facing name (what `data.task` says: "classification", "gan" ...) and the resolved names its
+preparation may produce (what meta.json stores: "binary" or "multiclass" ...; each is an output head in
+nnbuilder.model.heads). The record answers every "is this the GAN?" question the engine, the CLI and the
+pages used to ask: how the data is prepared, how the network is built, fitted and evaluated, what predict
+returns, what the bundle stores and how it is rebuilt, the model card's lines, which exports work, which
+training settings apply, and which Evaluate/Predict views exist.
+
+    register_task(record)          make it a valid `data.task` at once (nnbuilder.spec.task_names)
+    get_task(name)                 by user-facing or resolved name ("classification" or "binary")
+    task_names()                   the user-facing names, in registration order
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from nnbuilder.model.heads import find_head
+from nnbuilder.spec.task_names import TaskChoice, register_task_choice
+
+# Training settings a task may ignore (names of TrainingSpec fields), for the Train page to hide.
+TRAINING_SETTINGS = ("optimizer", "learning_rate", "batch_size", "epochs", "weight_decay", "l1", "lr_schedule",
+                     "early_stopping", "patience", "restore_best_weights", "seed")
+
+
+@dataclass(frozen=True)
+class CardSection:
+    """The task's part of the model card (nnbuilder.bundle.card)."""
+
+    headline: dict[str, tuple[str, ...]] = field(default_factory=dict)  # resolved name -> metrics the card leads with
+    limits: str = ""  # the task's "intended use and limits" line
+    target_phrase: str = " of {target}"  # follows the title; {target} is the target column(s)
+    output_lines: Callable[[dict], list[str]] = lambda meta: []  # meta.json -> "Task and output" bullet lines
+    metrics_section: Callable[[dict], list[str]] | None = None  # per-split metrics -> its own section (else a table)
+    usage: tuple[str, ...] = ("nnbuilder predict model.zip new_rows.csv --out predictions.csv",
+                              "nnbuilder serve model.zip            # HTTP API on 127.0.0.1:8000")
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str  # the user-facing name in `data.task`
+    note: str  # one help line for the task choice
+    resolves_to: tuple[str, ...]  # resolved names (output heads) its preparation produces
+    prepare: Callable  # (df, data spec, seed, input spec) -> PreparedData
+    detect: Callable  # (df, data spec, input spec) -> resolved name, without splitting (for the Data page)
+    fit: Callable  # (df, spec, prepared, *, device, observers, cancel, views) -> TrainedModel
+    evaluate: Callable  # (model, spec, prepared) -> (metrics per split, chart details per split)
+    describe: Callable  # (spec, prepared) -> the layer table (nnbuilder.model.compile.LayerRow list)
+    predict: Callable  # (bundle, raw rows) -> a DataFrame of answers
+    rebuild: Callable  # (spec, meta.json) -> the untrained network weights.safetensors fills
+    meta_extras: Callable = lambda trained: {}  # TrainedModel -> what meta.json keeps besides the common keys
+    generate: Callable | None = None  # (bundle, n, seed) -> n new rows, for a task that generates rows
+    card: CardSection = field(default_factory=CardSection)
+    # Export format name -> None when supported, else why not in words (ExportError text). A format missing
+    # here is refused with a generic reason.
+    exports: dict[str, str | None] = field(default_factory=dict)
+    ignored_settings: frozenset[str] = frozenset()  # TRAINING_SETTINGS this task's fit does not use
+    evaluate_views: tuple[str, ...] = ()  # what the Evaluate page shows, in order (see pages/4_Evaluate.py)
+    predict_views: tuple[str, ...] = ()  # what the Predict page offers; () = nothing to predict
+    input_kinds: tuple[str, ...] = ()  # input kinds it reads; () = every kind
+    predictions_file: str = "predictions.csv"  # the Predict page's download name
+    explains_rows: bool = True  # the Predict page explains a single answer by its columns
+
+    def label(self, resolved: str | None = None) -> str:
+        """What the pages call it: the resolved head's label ("Binary classification"), else the name."""
+        head = find_head(resolved or self.resolves_to[0])
+        return head.label if head is not None else (resolved or self.name)
+
+    def export_refusal(self, fmt: str) -> str | None:
+        """None when this task exports to `fmt`, else why not in words."""
+        if fmt in self.exports:
+            return self.exports[fmt]
+        return f"the {self.name} task has no {fmt} export"
+
+    def applies(self, setting: str) -> bool:
+        """Whether the training setting `setting` (a TrainingSpec field) changes this task's fit."""
+        return setting not in self.ignored_settings
+
+    def shows(self, view: str) -> bool:
+        """Whether the Evaluate or Predict page has `view` for this task."""
+        return view in self.evaluate_views or view in self.predict_views
+
+
+_BY_NAME: dict[str, Task] = {}  # user-facing name -> record
+_BY_RESOLVED: dict[str, Task] = {}  # resolved name -> record
+
+
+def register_task(task: Task) -> Task:
+    """Add (or replace) `task` under its name and its resolved names; the spec accepts its name from now on."""
+    unknown = [name for name in task.resolves_to if find_head(name) is None]
+    if unknown:
+        raise ValueError(f"task {task.name!r} resolves to {', '.join(unknown)}, which no output head is registered "
+                         "as; register the head first (nnbuilder.model.heads.register_head)")
+    _BY_NAME[task.name] = task
+    for resolved in task.resolves_to:
+        _BY_RESOLVED[resolved] = task
+    register_task_choice(TaskChoice(task.name, task.note, task.input_kinds))
+    return task
+
+
+def get_task(name: str) -> Task:
+    """The record for a resolved name (meta.json's "binary") or a user-facing one ("classification")."""
+    task = _BY_RESOLVED.get(name) or _BY_NAME.get(name)
+    if task is None:
+        raise KeyError(f"no task is registered as {name!r}; registered: {', '.join(task_names())}")
+    return task
+
+
+def task_names() -> list[str]:
+    """The user-facing task names, in registration order."""
+    return list(_BY_NAME)
+
+
+def resolved_names() -> list[str]:
+    """Every resolved task name (what meta.json may store)."""
+    return list(_BY_RESOLVED)
