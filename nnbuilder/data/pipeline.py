@@ -39,9 +39,8 @@ from nnbuilder.data.roles import infer_roles
 from nnbuilder.data.split import split_rows
 from nnbuilder.data.sequence import fit_rows_sequence, ordered_columns, prepare_time_series, sequence_task
 from nnbuilder.data.windows import SequencePreprocessing
-from nnbuilder.data.task_detection import class_labels, encode_classes, imbalance_warning, infer_task, is_number
+from nnbuilder.data.task_detection import class_labels, classifies, encode_classes, imbalance_warning, infer_task, is_number
 from nnbuilder.errors import DataError
-from nnbuilder.model.heads import get_head
 from nnbuilder.spec.messages import did_you_mean
 
 __all__ = [
@@ -117,7 +116,7 @@ def _prepare_rows(df, data, input, targets, drops, seed, found) -> PreparedData:
         raise DataError("no column is left to learn from: every column is the target, dropped, or unusable "
                         "(see the column roles); keep at least one input column")
     classes = codes = None
-    classifier = get_head(task).is_classification
+    classifier = classifies(task)
     if classifier:
         classes = class_labels(y)
         codes = encode_classes(y, classes)

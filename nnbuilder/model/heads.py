@@ -44,6 +44,8 @@ class OutputHead:
     has_network_head: bool = True  # False: the task builds networks of its own (no Linear head on the stack)
     # Why column explanations (importance, attributions) do not apply to this head's models; "" = they do.
     not_explainable: str = ""
+    # What the raw network output means, for people using an exported network (TorchScript's contract).
+    raw_output: str = "standardised values: prediction = output * target_std + target_mean"
     extras: dict = field(default_factory=dict)  # free room for a task's own head facts
 
     @property
@@ -79,10 +81,12 @@ def _binary_probabilities(logits: torch.Tensor) -> torch.Tensor:
 register_head(OutputHead(
     "binary", "Binary classification", lambda n: 1, nn.BCEWithLogitsLoss, "sigmoid", is_classification=True,
     shape_target=lambda y: y.float().unsqueeze(1),  # (batch, 1) for BCEWithLogits
-    to_probabilities=_binary_probabilities, predicted_class=lambda outputs: (outputs[:, 0] > 0).long()))
+    to_probabilities=_binary_probabilities, predicted_class=lambda outputs: (outputs[:, 0] > 0).long(),
+    raw_output="one logit per row: probability of classes[1] = sigmoid(logit)"))
 register_head(OutputHead(
     "multiclass", "Multiclass classification", lambda n: n, nn.CrossEntropyLoss, "softmax", is_classification=True,
-    counts="classes", shape_target=lambda y: y.long()))
+    counts="classes", shape_target=lambda y: y.long(),
+    raw_output="one logit per class: probabilities = softmax(logits) in the order of classes"))
 register_head(OutputHead("regression", "Regression", lambda n: 1, nn.MSELoss, "linear"))
 register_head(OutputHead("multi_regression", "Multi-target regression", lambda n: n, nn.MSELoss, "linear"))
 # Sequence input, time_series layout: the value(s) `horizon` steps after each window, standardised like regression.
@@ -95,6 +99,7 @@ register_head(OutputHead(
 register_head(OutputHead(
     "autoencoder", "Autoencoder", lambda n: n, nn.MSELoss, "linear", metric="reconstruction_r2", counts="features",
     rebuilds_input=True,
+    raw_output="the reconstructed feature matrix: anomaly score = mean squared difference to the input per row",
     not_explainable="this one is an autoencoder: it rebuilds every column instead of predicting a target; look at "
                     "its anomaly scores and latent map on the Evaluate page instead"))
 

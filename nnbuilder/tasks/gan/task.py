@@ -20,6 +20,8 @@ from nnbuilder.tasks.trained import TrainedModel
 GAN_HEAD = register_head(OutputHead(
     "gan", "GAN (synthetic rows)", lambda n: n, nn.BCEWithLogitsLoss, "linear", counts="features",
     has_network_head=False,
+    raw_output="one encoded synthetic row: numbers standardised, one-hot groups per category (see gan_layout); the "
+               "category of each group is sampled inside the model (Gumbel-softmax)",
     not_explainable="this one is a GAN: it generates rows instead of predicting a target; compare real and generated "
                     "rows on the Evaluate page instead"))
 
