@@ -10,12 +10,11 @@ from nnbuilder.tasks.supervised import (
 )
 
 EXPORTS = {"onnx": None, "torchscript": None, "python": None}
-EVALUATE_VIEWS = ("metrics", "charts", "importance")
 PREDICT_VIEWS = ("form", "file")
 
 SHARED = dict(prepare=prepare_target, detect=detect_target, fit=fit_network, evaluate=evaluate_splits,
               describe=describe_network, predict=predict_target, rebuild=rebuild_network, exports=EXPORTS,
-              evaluate_views=EVALUATE_VIEWS, predict_views=PREDICT_VIEWS)
+              predict_views=PREDICT_VIEWS)
 
 CLASSIFICATION = Task(
     "classification", "predict a category (a class); the output gives each class a probability",
@@ -26,7 +25,7 @@ CLASSIFICATION = Task(
         limits="Probabilities are the network's confidence, not guaranteed frequencies; check them on your own rows "
                "before acting on a threshold.",
         output_lines=classes_line),
-    **SHARED)
+    evaluate_views=("class_cards", "class_charts", "importance"), **SHARED)
 
 REGRESSION = Task(
     "regression", "predict a number; the error is measured in the target's own units",
@@ -35,4 +34,4 @@ REGRESSION = Task(
         headline={"regression": ("r2", "rmse", "mae"), "multi_regression": ("r2", "rmse", "mae")},
         limits="Predictions far outside the range of the training target are extrapolations and can be badly off.",
         output_lines=units_line),
-    **SHARED)
+    evaluate_views=("number_cards", "number_charts", "importance"), **SHARED)

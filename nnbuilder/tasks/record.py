@@ -57,11 +57,19 @@ class Task:
     # here is refused with a generic reason.
     exports: dict[str, str | None] = field(default_factory=dict)
     ignored_settings: frozenset[str] = frozenset()  # TRAINING_SETTINGS this task's fit does not use
-    evaluate_views: tuple[str, ...] = ()  # what the Evaluate page shows, in order (see pages/4_Evaluate.py)
-    predict_views: tuple[str, ...] = ()  # what the Predict page offers; () = nothing to predict
+    # What the Evaluate page shows (pages/4_Evaluate.py): "class_cards" | "number_cards" | "forecast_cards" (the
+    # metric cards), "class_charts" (confusion, ROC), "number_charts" (predicted vs actual), "forecast" (the series
+    # plot), "importance", "anomaly" (scores, threshold, latent map), "quality" + "generate" (a GAN's own page).
+    evaluate_views: tuple[str, ...] = ()
+    predict_views: tuple[str, ...] = ()  # what the Predict page offers ("form", "file"); () = nothing to predict
     input_kinds: tuple[str, ...] = ()  # input kinds it reads; () = every kind
     predictions_file: str = "predictions.csv"  # the Predict page's download name
     explains_rows: bool = True  # the Predict page explains a single answer by its columns
+    predict_note: str = ""  # what the Predict page says instead when there is nothing to predict
+    # What data.target means: "required" (the column to predict), "label" (optional, never an input: it only
+    # checks the answers, e.g. an autoencoder's is_anomaly), "ignored" (every column is used alike, e.g. a GAN's).
+    target: str = "required"
+    spec_section: str | None = None  # the NetworkSpec section with the task's own settings ("autoencoder", "gan")
 
     def label(self, resolved: str | None = None) -> str:
         """What the pages call it: the resolved head's label ("Binary classification"), else the name."""
@@ -111,6 +119,16 @@ def get_task(name: str) -> Task:
 def task_names() -> list[str]:
     """The user-facing task names, in registration order."""
     return list(_BY_NAME)
+
+
+def registered_tasks() -> list[Task]:
+    """Every registered record, in registration order."""
+    return list(_BY_NAME.values())
+
+
+def find_task(name: str | None) -> Task | None:
+    """The record for `name`, or None (e.g. for 'auto', which the data resolves)."""
+    return _BY_RESOLVED.get(name) or _BY_NAME.get(name)
 
 
 def resolved_names() -> list[str]:

@@ -68,4 +68,4 @@ AUTOENCODER = Task(
         target_phrase=" (label {target})", output_lines=output_lines),
     exports={"onnx": None, "torchscript": None, "python": NO_SCRIPT},
     evaluate_views=("anomaly",), predict_views=("form", "file"), input_kinds=("tabular",),
-    predictions_file="anomaly_scores.csv", explains_rows=False)
+    predictions_file="anomaly_scores.csv", explains_rows=False, target="label", spec_section="autoencoder")

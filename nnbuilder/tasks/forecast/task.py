@@ -44,4 +44,4 @@ FORECAST = Task(
                "baseline above before trusting them.",
         output_lines=units_line),
     exports={"onnx": NO_ONNX, "torchscript": None, "python": NO_SCRIPT},
-    evaluate_views=("metrics", "forecast"), predict_views=("file",))
+    evaluate_views=("forecast_cards", "forecast", "number_charts", "importance"), predict_views=("form", "file"))

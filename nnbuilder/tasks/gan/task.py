@@ -88,4 +88,5 @@ GAN = Task(
     # The adversarial fit uses every training setting (optimizer, schedule, weight decay, L1, patience: see
     # nnbuilder.tasks.gan.fit); it keeps the last weights, as a GAN has no best epoch to go back to.
     ignored_settings=frozenset(),
-    evaluate_views=("quality", "generate"), input_kinds=("tabular",))
+    evaluate_views=("quality", "generate"), input_kinds=("tabular",), target="ignored", spec_section="gan",
+    predict_note="A GAN makes new rows instead of predicting them: generate and download them on the Evaluate page.")
