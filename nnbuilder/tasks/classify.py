@@ -4,6 +4,7 @@ one network, the shared Trainer, a target predicted per row. They differ only in
 from __future__ import annotations
 
 from nnbuilder.tasks.card_lines import classes_line, units_line
+from nnbuilder.tasks.examples import classification_examples, regression_examples
 from nnbuilder.tasks.record import CardSection, Task
 from nnbuilder.tasks.supervised import (
     describe_network, detect_target, evaluate_splits, fit_network, predict_target, prepare_target, rebuild_network,
@@ -25,7 +26,7 @@ CLASSIFICATION = Task(
         limits="Probabilities are the network's confidence, not guaranteed frequencies; check them on your own rows "
                "before acting on a threshold.",
         output_lines=classes_line),
-    evaluate_views=("class_cards", "class_charts", "importance"), **SHARED)
+    evaluate_views=("class_cards", "class_charts", "importance"), examples=classification_examples, **SHARED)
 
 REGRESSION = Task(
     "regression", "predict a number; the error is measured in the target's own units",
@@ -34,4 +35,4 @@ REGRESSION = Task(
         headline={"regression": ("r2", "rmse", "mae"), "multi_regression": ("r2", "rmse", "mae")},
         limits="Predictions far outside the range of the training target are extrapolations and can be badly off.",
         output_lines=units_line),
-    evaluate_views=("number_cards", "number_charts", "importance"), **SHARED)
+    evaluate_views=("number_cards", "number_charts", "importance"), examples=regression_examples, **SHARED)

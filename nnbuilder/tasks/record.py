@@ -70,6 +70,9 @@ class Task:
     # checks the answers, e.g. an autoencoder's is_anomaly), "ignored" (every column is used alike, e.g. a GAN's).
     target: str = "required"
     spec_section: str | None = None  # the NetworkSpec section with the task's own settings ("autoencoder", "gan")
+    # Small seeded cases the conformance test runs (tests/tasks/test_conformance.py): () -> [(case name, table,
+    # spec dict)], CPU-sized (a few hundred rows, a few epochs). A task without one fails that test.
+    examples: Callable[[], list[tuple[str, object, dict]]] | None = None
 
     def label(self, resolved: str | None = None) -> str:
         """What the pages call it: the resolved head's label ("Binary classification"), else the name."""

@@ -8,6 +8,7 @@ import pandas as pd
 
 from nnbuilder.tasks.autoencoder.anomaly import evaluate_autoencoder, latent_codes, reconstruction_errors
 from nnbuilder.tasks.autoencoder.data import prepare_autoencoder, whole_table
+from nnbuilder.tasks.examples import autoencoder_examples
 from nnbuilder.tasks.record import CardSection, Task
 from nnbuilder.tasks.supervised import describe_network, fit_network, rebuild_network
 
@@ -68,4 +69,5 @@ AUTOENCODER = Task(
         target_phrase=" (label {target})", output_lines=output_lines),
     exports={"onnx": None, "torchscript": None, "python": NO_SCRIPT},
     evaluate_views=("anomaly",), predict_views=("form", "file"), input_kinds=("tabular",),
-    predictions_file="anomaly_scores.csv", explains_rows=False, target="label", spec_section="autoencoder")
+    predictions_file="anomaly_scores.csv", explains_rows=False, target="label", spec_section="autoencoder",
+    examples=autoencoder_examples)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from nnbuilder.data.pipeline import is_time_series
 from nnbuilder.errors import DataError
 from nnbuilder.tasks.card_lines import units_line
+from nnbuilder.tasks.examples import forecast_examples
 from nnbuilder.tasks.record import CardSection, Task
 from nnbuilder.tasks.supervised import (
     describe_network, detect_target, evaluate_splits, fit_network, predict_target, prepare_target, rebuild_network,
@@ -44,4 +45,5 @@ FORECAST = Task(
                "baseline above before trusting them.",
         output_lines=units_line),
     exports={"onnx": NO_ONNX, "torchscript": None, "python": NO_SCRIPT},
-    evaluate_views=("forecast_cards", "forecast", "number_charts", "importance"), predict_views=("form", "file"))
+    evaluate_views=("forecast_cards", "forecast", "number_charts", "importance"), predict_views=("form", "file"),
+    examples=forecast_examples)

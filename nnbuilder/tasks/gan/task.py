@@ -13,6 +13,7 @@ from nnbuilder.tasks.card_lines import number
 from nnbuilder.tasks.gan.data import prepare_gan
 from nnbuilder.tasks.gan.fit import fit_gan
 from nnbuilder.tasks.gan.networks import build_generator, decode_rows, gan_layer_table, generate_encoded
+from nnbuilder.tasks.examples import gan_examples
 from nnbuilder.tasks.record import CardSection, Task
 from nnbuilder.tasks.trained import TrainedModel
 
@@ -88,5 +89,5 @@ GAN = Task(
     # The adversarial fit uses every training setting (optimizer, schedule, weight decay, L1, patience: see
     # nnbuilder.tasks.gan.fit); it keeps the last weights, as a GAN has no best epoch to go back to.
     ignored_settings=frozenset(),
-    evaluate_views=("quality", "generate"), input_kinds=("tabular",), target="ignored", spec_section="gan",
+    evaluate_views=("quality", "generate"), input_kinds=("tabular",), target="ignored", spec_section="gan", examples=gan_examples,
     predict_note="A GAN makes new rows instead of predicting them: generate and download them on the Evaluate page.")
