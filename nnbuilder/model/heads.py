@@ -62,6 +62,11 @@ def register_head(head: OutputHead) -> OutputHead:
     return head
 
 
+def unregister_head(name: str) -> None:
+    """Remove a head (e.g. a test's own head once the test is done)."""
+    HEADS.pop(name, None)
+
+
 def get_head(name: str) -> OutputHead:
     if name not in HEADS:
         raise KeyError(f"no output head is registered as {name!r}; registered: {', '.join(HEADS)}")

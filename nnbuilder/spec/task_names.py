@@ -34,6 +34,14 @@ def register_task_choice(choice: TaskChoice) -> None:
     _CHOICES[choice.name] = choice
 
 
+def unregister_task_choice(name: str) -> None:
+    """`name` is no longer a valid `data.task` (a test's task, removed after the test)."""
+    if name != AUTO and name in TASK_CHOICES:
+        TASK_CHOICES.remove(name)
+        TASK_NOTES.pop(name, None)
+        _CHOICES.pop(name, None)
+
+
 def refused_input(task: str, input_kind: str) -> str | None:
     """Why `task` cannot read `input_kind` (one sentence for a SpecError), or None when it can."""
     choice = _CHOICES.get(task)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from nnbuilder.model.heads import find_head
-from nnbuilder.spec.task_names import TaskChoice, register_task_choice
+from nnbuilder.spec.task_names import TaskChoice, register_task_choice, unregister_task_choice
 
 # Training settings a task may ignore (names of TrainingSpec fields), for the Train page to hide.
 TRAINING_SETTINGS = ("optimizer", "learning_rate", "batch_size", "epochs", "weight_decay", "l1", "lr_schedule",
@@ -109,6 +109,16 @@ def register_task(task: Task) -> Task:
         _BY_RESOLVED[resolved] = task
     register_task_choice(TaskChoice(task.name, task.note, task.input_kinds))
     return task
+
+
+def unregister_task(name: str) -> None:
+    """Remove the task registered as `name` (e.g. a test's toy task once the test is done)."""
+    task = _BY_NAME.pop(name, None)
+    if task is not None:
+        for resolved in task.resolves_to:
+            if _BY_RESOLVED.get(resolved) is task:
+                del _BY_RESOLVED[resolved]
+        unregister_task_choice(name)
 
 
 def get_task(name: str) -> Task:
