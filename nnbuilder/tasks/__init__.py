@@ -12,7 +12,7 @@ import pandas as pd
 
 from nnbuilder.spec.task_names import AUTO
 from nnbuilder.tasks.record import (  # noqa: F401  (the package's public face)
-    TRAINING_SETTINGS, CardSection, Task, find_task, get_task, register_task, registered_tasks, resolved_names,
+    CardSection, Task, find_task, get_task, register_task, registered_tasks, resolved_names,
     task_names, unregister_task,
 )
 from nnbuilder.tasks.supervised import detect_target, prepare_target

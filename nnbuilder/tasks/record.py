@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from nnbuilder.model.heads import find_head
+from nnbuilder.spec.network import TrainingSpec
 from nnbuilder.spec.task_names import TaskChoice, register_task_choice, unregister_task_choice
 
-# Training settings a task may ignore (names of TrainingSpec fields), for the Train page to hide.
-TRAINING_SETTINGS = ("optimizer", "learning_rate", "batch_size", "epochs", "weight_decay", "l1", "lr_schedule",
-                     "early_stopping", "patience", "restore_best_weights", "seed")
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class Task:
     # Export format name -> None when supported, else why not in words (ExportError text). A format missing
     # here is refused with a generic reason.
     exports: dict[str, str | None] = field(default_factory=dict)
-    ignored_settings: frozenset[str] = frozenset()  # TRAINING_SETTINGS this task's fit does not use
+    ignored_settings: frozenset[str] = frozenset()  # TrainingSpec fields its fit does not use (the Train page hides them)
     # What the Evaluate page shows (pages/4_Evaluate.py): "class_cards" | "number_cards" | "forecast_cards" (the
     # metric cards), "class_charts" (confusion, ROC), "number_charts" (predicted vs actual), "forecast" (the series
     # plot), "importance", "anomaly" (scores, threshold, latent map), "quality" + "generate" (a GAN's own page).
@@ -100,6 +98,10 @@ _BY_RESOLVED: dict[str, Task] = {}  # resolved name -> record
 
 def register_task(task: Task) -> Task:
     """Add (or replace) `task` under its name and its resolved names; the spec accepts its name from now on."""
+    settings = sorted(set(task.ignored_settings) - set(TrainingSpec.model_fields))
+    if settings:
+        raise ValueError(f"task {task.name!r} ignores {', '.join(settings)}, which are no training settings; "
+                         f"name TrainingSpec fields: {', '.join(TrainingSpec.model_fields)}")
     unknown = [name for name in task.resolves_to if find_head(name) is None]
     if unknown:
         raise ValueError(f"task {task.name!r} resolves to {', '.join(unknown)}, which no output head is registered "
