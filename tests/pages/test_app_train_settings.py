@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 from test_app_support import open_app, run_ok
 
-from nnbuilder.model.heads import register_head, unregister_head
-from nnbuilder.tasks import register_task, unregister_task
-from tests.tasks.toy_task import HEAD, NAME, TOY  # ignores l1 and momentum
+from tests.tasks.toy_task import NAME, registered  # the toy task ignores l1 and momentum
 from ui import state
 
 
 @pytest.fixture
 def toy():
-    register_head(HEAD)
-    register_task(TOY)
-    yield TOY
-    unregister_task(NAME)
-    unregister_head(NAME)
+    with registered() as task:
+        yield task
 
 
 def _labels(at) -> set[str]:

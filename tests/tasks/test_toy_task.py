@@ -6,21 +6,17 @@ from __future__ import annotations
 import pytest
 
 from nnbuilder.errors import SpecError
-from nnbuilder.model.heads import register_head, unregister_head
 from nnbuilder.spec.network import parse_spec
 from nnbuilder.spec.task_names import TASK_CHOICES
 from nnbuilder.tasks import get_task, register_task, task_names, unregister_task
 from tests.tasks.conformance import cases, check_task
-from tests.tasks.toy_task import HEAD, NAME, TOY
+from tests.tasks.toy_task import NAME, TOY, registered
 
 
 @pytest.fixture
 def toy():
-    register_head(HEAD)
-    register_task(TOY)
-    yield TOY
-    unregister_task(NAME)
-    unregister_head(NAME)
+    with registered() as task:
+        yield task
 
 
 def test_the_toy_task_passes_the_conformance_check(toy, tmp_path, seed):

@@ -7,14 +7,16 @@ its tests only and runs the same conformance check as every built-in task.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 from torch import nn
 
 from nnbuilder.data.pipeline import PreparedData, check_drops, fit_tabular, infer_roles, plain_names, split_rows
 from nnbuilder.errors import DataError
-from nnbuilder.model.heads import OutputHead
-from nnbuilder.tasks import CardSection, Task
+from nnbuilder.model.heads import OutputHead, register_head, unregister_head
+from nnbuilder.tasks import CardSection, Task, register_task, unregister_task
 from nnbuilder.tasks.supervised import (
     describe_network, evaluate_splits, fit_network, predict_target, rebuild_network,
 )
@@ -63,3 +65,15 @@ TOY = Task(
              "use --format torchscript"},  # python: left out, so refused with the generic reason
     ignored_settings=frozenset({"l1", "momentum"}), evaluate_views=("number_cards", "number_charts"),
     predict_views=("file",), target="ignored", examples=examples)
+
+
+@contextlib.contextmanager
+def registered():
+    """The toy task (and its head) registered for the duration of a `with` block only."""
+    register_head(HEAD)
+    register_task(TOY)
+    try:
+        yield TOY
+    finally:
+        unregister_task(NAME)
+        unregister_head(NAME)
