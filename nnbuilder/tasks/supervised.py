@@ -16,6 +16,7 @@ from nnbuilder.evaluate.metrics import evaluate, model_outputs
 from nnbuilder.model.compile import build_model, layer_table
 from nnbuilder.model.heads import get_head
 from nnbuilder.spec.network import NetworkSpec
+from nnbuilder.tasks.record import get_task
 from nnbuilder.tasks.trained import TrainedModel
 from nnbuilder.train.probes import make_probes
 from nnbuilder.train.trainer import Trainer
@@ -41,8 +42,6 @@ def describe_network(spec: NetworkSpec, prepared: PreparedData):
 def fit_network(df, spec: NetworkSpec, prepared: PreparedData, *, device: str = "auto", observers=None,
                 cancel=None, views: Sequence[str] = ()) -> TrainedModel:
     """Build the network, train it with the shared Trainer, and evaluate it with the task's evaluation."""
-    from nnbuilder.tasks.record import get_task  # the record names this function: resolve it at call time
-
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs,
                         embeddings=prepared.embedding_levels)

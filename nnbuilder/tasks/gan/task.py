@@ -49,6 +49,12 @@ def fit(df, spec, prepared, *, device="auto", observers=None, cancel=None, views
     return TrainedModel(spec, prepared, result, metrics, {}, list(prepared.warnings), gan_layout=layout)
 
 
+def evaluate(model, spec, prepared) -> tuple[dict, dict]:
+    """Nothing per split: the GAN's fit already scored the generated rows against the real ones (its metrics'
+    "quality", nnbuilder.tasks.gan.quality), which is the only honest measure of a generator."""
+    return {}, {}
+
+
 def refuse_predict(bundle, df: pd.DataFrame):
     raise BundleError("this bundle is a GAN: it generates rows instead of predicting them; use "
                       "'nnbuilder generate BUNDLE --rows N' (Bundle.generate)")
@@ -77,7 +83,7 @@ def quality_section(per_split: dict) -> list[str]:
 
 GAN = Task(
     "gan", "learn to generate new rows like the table's, every usable column included (synthetic data)", ("gan",),
-    prepare=prepare, detect=detect, fit=fit, evaluate=lambda model, spec, prepared: ({}, {}),
+    prepare=prepare, detect=detect, fit=fit, evaluate=evaluate,
     describe=gan_layer_table, predict=refuse_predict, generate=generate,
     rebuild=lambda spec, meta: build_generator(spec, meta["gan_layout"]),
     meta_extras=lambda trained: {"gan_layout": trained.gan_layout},  # turns the generator's rows into columns
