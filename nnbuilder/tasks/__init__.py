@@ -4,6 +4,11 @@
     detect_task(df, data, input)         the resolved task name, without splitting (the Data page)
     describe_network(spec, prepared)     the layer table of the task's network(s)
     get_task(name)                       the record, by user-facing or resolved name
+
+Adding a task: register its output head(s) (nnbuilder.model.heads.register_head) unless a built-in one fits,
+then `register_task(Task(...))` naming its steps (reuse nnbuilder.tasks.supervised's for one network trained
+with the shared Trainer) and a few small `examples`; the conformance test (tests/tasks/test_conformance.py)
+then checks it end to end. tests/tasks/toy_task.py is a whole task written that way, outside the engine.
 """
 
 from __future__ import annotations
