@@ -59,7 +59,9 @@ class Task:
     # metric cards), "class_charts" (confusion, ROC), "number_charts" (predicted vs actual), "forecast" (the series
     # plot), "importance", "anomaly" (scores, threshold, latent map), "quality" + "generate" (a GAN's own page).
     evaluate_views: tuple[str, ...] = ()
-    predict_views: tuple[str, ...] = ()  # what the Predict page offers ("form", "file"); () = nothing to predict
+    # What the Predict page offers: "form" (one answer: a row's form, or the input kind's own picker) and "file"
+    # (a CSV of many rows); () = nothing to predict, the page says `predict_note` instead.
+    predict_views: tuple[str, ...] = ()
     input_kinds: tuple[str, ...] = ()  # input kinds it reads; () = every kind
     predictions_file: str = "predictions.csv"  # the Predict page's download name
     explains_rows: bool = True  # the Predict page explains a single answer by its columns

@@ -64,7 +64,7 @@ TOY = Task(
     exports={"torchscript": None, "onnx": "the row_mean toy task has no ONNX export: it lives in the tests only; "
              "use --format torchscript"},  # python: left out, so refused with the generic reason
     ignored_settings=frozenset({"l1", "momentum"}), evaluate_views=("number_cards", "number_charts"),
-    predict_views=("file",), target="ignored", examples=examples)
+    predict_views=("form", "file"), target="ignored", examples=examples)
 
 
 @contextlib.contextmanager
