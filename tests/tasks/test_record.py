@@ -51,4 +51,4 @@ def test_ignored_settings_must_be_training_settings():
 def test_the_train_page_shows_what_the_task_uses():
     columns = [["optimizer", "l1"], ["momentum", "seed"]]
     assert applicable_settings(columns, "auto") == (columns, [])
-    assert applicable_settings(columns, "gan") == (columns, [])  # the GAN's fit honours every setting
+    assert applicable_settings(columns, "gan") == (columns, [])  # the GAN in the shared loop uses every setting

@@ -92,8 +92,9 @@ GAN = Task(
                "so do not share them as anonymous data without checking.",
         metrics_section=quality_section, usage=("nnbuilder generate model.zip --rows 1000 --out synthetic.csv",)),
     exports={"onnx": NO_ONNX, "torchscript": None, "python": NO_SCRIPT},
-    # The adversarial fit uses every training setting (optimizer, schedule, weight decay, L1, patience: see
-    # nnbuilder.tasks.gan.fit); it keeps the last weights, as a GAN has no best epoch to go back to.
+    # None hidden: with the adversarial step in the shared Trainer loop (issue 10, nnbuilder.tasks.gan.fit) the GAN
+    # uses the optimizer, schedule, weight decay, L1 and patience too. It keeps the last weights (a GAN has no
+    # best epoch to go back to), but no setting turns that restore on or off, so there is nothing to hide for it.
     ignored_settings=frozenset(),
     evaluate_views=("quality", "generate"), input_kinds=("tabular",), target="ignored", spec_section="gan", examples=gan_examples,
     predict_note="A GAN makes new rows instead of predicting them: generate and download them on the Evaluate page.")
