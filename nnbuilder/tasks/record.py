@@ -40,7 +40,9 @@ class CardSection:
 class Task:
     name: str  # the user-facing name in `data.task`
     note: str  # one help line for the task choice
-    resolves_to: tuple[str, ...]  # resolved names (output heads) its preparation produces
+    # Resolved names (output heads) its preparation produces; every later step looks the record up by the
+    # resolved name, so a preparation may hand over (a regression request on a time series is a forecast).
+    resolves_to: tuple[str, ...]
     prepare: Callable  # (df, data spec, seed, input spec) -> PreparedData
     detect: Callable  # (df, data spec, input spec) -> resolved name, without splitting (for the Data page)
     fit: Callable  # (df, spec, prepared, *, device, observers, cancel, views) -> TrainedModel
