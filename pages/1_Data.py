@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.data.pipeline import detect_task, infer_roles, read_csv
+from nnbuilder.data.pipeline import infer_roles, read_csv
+from nnbuilder.tasks import detect_task, find_task
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.data.embedding import max_categories
 from nnbuilder.spec.network import INPUT_KINDS, DataSpec, ImageInputSpec, SequenceInputSpec, SplitSpec, TabularInputSpec
@@ -163,9 +164,10 @@ col_target, col_task, col_detected = st.columns(3)
 with col_task:  # first, so the target box below already knows an autoencoder's label is optional
     data["task"] = field_widget(DataSpec, "task", data.get("task", "auto"), key=f"task_{rev}",
                                 label="Task (auto-detected, or choose)")
-autoencoder = data["task"] == "autoencoder"
+chosen_task = find_task(data["task"])  # None for 'auto'
+target_means = chosen_task.target if chosen_task is not None else "required"
 with col_target:
-    if autoencoder:  # nothing to predict: an optional label only colours the latent space and scores the anomalies
+    if target_means == "label":  # nothing to predict: an optional label only colours the latent space and scores the anomalies
         data["target"] = target = _column_choice(
             "Label column (optional)", columns, target, f"label_{rev}", "An autoencoder learns to rebuild every "
             "input column; a label (e.g. is_anomaly) is never an input: it colours the latent space and checks the "
@@ -179,7 +181,7 @@ with col_target:
         if chosen is not None and chosen != target:
             data["target"] = target = chosen
 with col_detected:
-    if autoencoder or data["task"] == "gan" or (target is not None and (isinstance(target, list) or target in columns)):
+    if target_means != "required" or (target is not None and (isinstance(target, list) or target in columns)):
         try:
             settings = engine.data_settings_spec(state.spec_dict())  # the input kind decides too (forecast)
             st.metric("Detected task", task_label(detect_task(df, settings.data, settings.input)))

@@ -14,7 +14,7 @@ import streamlit as st
 from nnbuilder.model.compile import MAX_PARAMETERS
 from nnbuilder.errors import NNBuilderError, SpecError
 from nnbuilder.spec.network import AutoencoderSpec, GanSpec, parse_spec
-from nnbuilder.runs.workflow import describe_network
+from nnbuilder.tasks import describe_network, find_task
 from ui import charts, engine, stack, state
 from ui.page import header, next_step, show_error
 from ui.stack_editor import Slots, show_problems, stack_editor
@@ -155,17 +155,22 @@ preset_col.selectbox("Start from a preset", list(stack.PRESETS), key="preset", i
 apply_col.button("Use preset", on_click=_on_preset)
 _preset_hint(spec_data)
 
+# The editor of each task section (NetworkSpec.<section>): one replaces the hidden-layer stack, one adds to it.
+REPLACING_EDITORS = {"gan": _gan_settings}
+EXTRA_EDITORS = {"autoencoder": _autoencoder_settings}
+
 editor, overview = st.columns([5, 6], gap="large")
 with editor:
-    if task == "gan":
-        slots = _gan_settings(spec_data)
+    section = getattr(find_task(task), "spec_section", None)  # the task's own settings section, if any
+    if section in REPLACING_EDITORS:  # e.g. the GAN: its generator and discriminator stacks
+        slots = REPLACING_EDITORS[section](spec_data)
     else:
         st.subheader("Hidden layers")
         if not layers:
             st.caption("No hidden layers: this is a perceptron (linear or logistic regression).")
         slots = stack_editor("layers")
-        if task == "autoencoder":
-            slots.update(_autoencoder_settings(spec_data))
+        if section in EXTRA_EDITORS:  # e.g. the autoencoder's latent layer and decoder
+            slots.update(EXTRA_EDITORS[section](spec_data))
 
 # After the editors wrote this run's values into the spec: validate, then fit the network to the data.
 rows, data_error = None, None

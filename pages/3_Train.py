@@ -12,8 +12,8 @@ from nnbuilder.spec.network import TrainingSpec
 from nnbuilder.train.trainer import resolve_device
 from ui import advice, boundary_view, charts, compare, engine, internals_view, jobs, lesson_view, stack, state
 from ui.page import header, show_error
-from ui.training import finished_line, job_rows, progress_text
-from ui.widgets import field_meta, field_widget
+from ui.training import applicable_settings, finished_line, job_rows, progress_text
+from ui.widgets import LABELS, field_meta, field_widget
 from ui.session import start as start_session
 
 start_session()  # safe when Streamlit runs this page on its own (a deep link)
@@ -102,8 +102,13 @@ training = spec_data.setdefault("training", {})
 rev = state.rev()
 st.caption(f"Training on: **{resolve_device('auto').type}**")
 
+task_name = (spec_data.get("data") or {}).get("task")
+shown, hidden = applicable_settings(SETTINGS, task_name)  # the task's record says which settings it ignores
+if hidden:
+    st.caption(f"The {task_name} task does not use {', '.join(LABELS.get(n, n) for n in hidden)}: "
+               f"{'they are' if len(hidden) > 1 else 'it is'} hidden.")
 columns = st.columns(3)
-for column, names in zip(columns, SETTINGS):
+for column, names in zip(columns, shown):
     with column:
         for name in names:
             default = TrainingSpec.model_fields[name].default

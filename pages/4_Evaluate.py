@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import get_head
+from nnbuilder.tasks import get_task
 from ui import charts, state
 from ui.anomaly_view import show_anomalies
 from ui.gan_view import show_gan
@@ -29,6 +30,7 @@ FORECAST_CARDS = [("rmse", "RMSE", "Typical size of a forecast error, in the tar
                   ("r2", "R²", "Share of the target's variation explained: 1 is perfect."),
                   ("baseline_rmse", "baseline RMSE", "RMSE of the naive forecast 'the next value equals the last one "
                    "seen'. A model worth keeping beats it.")]
+CARDS = {"class_cards": CLASSIFICATION_CARDS, "number_cards": REGRESSION_CARDS, "forecast_cards": FORECAST_CARDS}
 BASELINE_OF = {"rmse": "baseline_rmse", "mae": "baseline_mae"}  # the forecast cards compared with the baseline
 
 header(4, "Evaluate", "How well does the model do on the test rows, which it never saw while learning?")
@@ -37,8 +39,9 @@ if trained is None:
     next_step("Nothing trained yet. Train a model first; its results appear here.", "pages/3_Train.py", "Train")
     st.stop()
 
-if trained.task == "gan":  # nothing predicted: how much the generated rows look like real ones
-    st.caption(f"GAN (synthetic rows) · {len(trained.fit.history)} epochs on {trained.fit.device} in "
+task = get_task(trained.task)  # which views this task has (nnbuilder.tasks.record.Task.evaluate_views)
+if task.shows("quality"):  # nothing predicted (a GAN): how much the generated rows look like real ones
+    st.caption(f"{task.label(trained.task)} · {len(trained.fit.history)} epochs on {trained.fit.device} in "
                f"{trained.fit.seconds:.1f}s")
     show_gan(trained)
     st.subheader("Training curves")
@@ -50,7 +53,7 @@ if trained.task == "gan":  # nothing predicted: how much the generated rows look
     next_step("Download the generator as a bundle (nnbuilder generate BUNDLE --rows N).", "pages/6_Export.py", "Export")
     st.stop()
 
-kind = TASK_KINDS[trained.task]
+kind = get_head(trained.task)
 split, split_name = "test", "Test"
 if not (trained.metrics.get("test") or {}).get("n"):
     split, split_name = "val", "Validation"
@@ -58,16 +61,15 @@ if not (trained.metrics.get("test") or {}).get("n"):
 scores, details = trained.metrics.get(split, {}), trained.details.get(split, {})
 
 what = f"of **{', '.join(map(str, trained.prepared.target))}**"
-if trained.task == "autoencoder":  # it predicts no column: it rebuilds them all
+if kind.rebuilds_input:  # it predicts no column: it rebuilds them all
     what = "of every input column" + (f", labelled by **{trained.prepared.target[0]}**" if trained.prepared.target
                                       else "")
 st.caption(f"{kind.label} {what} · "
            f"{scores.get('n', 0):,} {split_name.lower()} rows · {len(trained.fit.history)} epochs on "
            f"{trained.fit.device} in {trained.fit.seconds:.1f}s")
-forecast = trained.task == "forecast"
-cards = CLASSIFICATION_CARDS if kind.is_classification else FORECAST_CARDS if forecast else REGRESSION_CARDS
-if trained.task == "autoencoder":
-    cards = []  # its own cards, after the threshold slider
+forecast = task.shows("forecast")
+cards = next((CARDS[view] for view in task.evaluate_views if view in CARDS), [])
+if task.shows("anomaly"):  # its own cards, after the threshold slider
     show_anomalies(trained, split, split_name)
 for column, (key, name, help_text) in zip(st.columns(len(cards)) if cards else [], cards):
     train_value = (trained.metrics.get("train") or {}).get(key)
@@ -78,7 +80,7 @@ for column, (key, name, help_text) in zip(st.columns(len(cards)) if cards else [
     column.metric(f"{split_name} {name}", format_metric(key, scores.get(key)), border=True, delta=delta,
                   delta_color="inverse", help=f"{help_text} On the training rows: {format_metric(key, train_value)}.")
 
-if kind.is_classification:
+if task.shows("class_charts"):
     matrix_col, roc_col = st.columns(2)
     if details.get("confusion_matrix"):
         matrix_col.plotly_chart(charts.confusion_matrix_figure(details["classes"], details["confusion_matrix"]),
@@ -90,7 +92,7 @@ if kind.is_classification:
     if details.get("per_class"):
         st.subheader("Per class")
         st.dataframe(pd.DataFrame(details["per_class"]).round(3), hide_index=True)
-elif trained.task != "autoencoder":
+elif task.shows("number_charts"):
     targets = [str(t) for t in trained.prepared.target]
     index = 0
     if len(targets) > 1:
@@ -109,7 +111,7 @@ elif trained.task != "autoencoder":
                                   key="residuals")
         residual_col.caption("Errors should scatter evenly around zero, with no pattern.")
 
-if trained.task != "autoencoder":  # it predicts no target: its anomaly view above is its explanation
+if task.shows("importance"):  # not for an autoencoder: its anomaly view above is its explanation
     render_importance(trained, state.trained_frame())
 
 st.subheader("Training curves")

@@ -5,7 +5,8 @@ import streamlit as st
 
 from nnbuilder.data.pipeline import read_csv
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import get_head
+from nnbuilder.tasks import get_task
 from ui import charts, engine, state
 from ui.importance_view import explain_prediction, render_attributions
 from ui.page import header, next_step, show_error, show_warnings
@@ -23,9 +24,9 @@ if trained is None:
     next_step("Nothing trained yet. Train a model first, then come back to try it.", "pages/3_Train.py", "Train")
     st.stop()
 
-if trained.task == "gan":  # nothing to predict: its rows are generated and downloaded on the Evaluate page
-    next_step("A GAN makes new rows instead of predicting them: generate and download them on the Evaluate page.",
-              "pages/4_Evaluate.py", "Evaluate")
+task = get_task(trained.task)  # what this task offers here (nnbuilder.tasks.record.Task.predict_views)
+if not task.predict_views:  # nothing to predict (a GAN: its rows are generated on the Evaluate page)
+    next_step(task.predict_note, "pages/4_Evaluate.py", "Evaluate")
     st.stop()
 
 try:
@@ -36,7 +37,7 @@ except NNBuilderError as exc:
     st.stop()
 
 prepared = trained.prepared
-is_classifier = TASK_KINDS[trained.task].is_classification
+is_classifier = get_head(trained.task).is_classification
 frame = state.trained_frame()
 if frame is None:
     frame = prepared.raw_test
@@ -98,7 +99,7 @@ else:
     if submitted:
         try:  # kept in the session so the answer survives later reruns (e.g. a batch upload below)
             asked = pd.DataFrame([row])
-            why = None if trained.task == "autoencoder" else explain_prediction(bundle, asked)  # its score is its why
+            why = explain_prediction(bundle, asked) if task.explains_rows else None  # an anomaly score is its own why
             st.session_state[SINGLE_RESULT] = (id(trained), bundle.predict(asked), why)
         except NNBuilderError as exc:
             st.session_state.pop(SINGLE_RESULT, None)
@@ -152,7 +153,7 @@ if upload is not None:
         st.caption(f"{len(combined):,} predictions. The first 20:")
         st.dataframe(combined.head(20), hide_index=True)
         st.download_button("Download predictions", combined.to_csv(index=False).encode("utf-8"),
-                           file_name="anomaly_scores.csv" if trained.task == "autoencoder" else "predictions.csv",
+                           file_name=task.predictions_file,
                            mime="text/csv", type="primary", icon=":material/download:")
     except NNBuilderError as exc:
         show_error(exc)

@@ -16,7 +16,8 @@ from pathlib import Path
 import streamlit as st
 
 from nnbuilder.bundle.bundle import Bundle, bundle_zip_bytes, load_bundle, save_bundle
-from nnbuilder.data.pipeline import PreparedData, prepare
+from nnbuilder.data.pipeline import PreparedData
+from nnbuilder.tasks import prepare
 from nnbuilder.errors import SpecError
 from nnbuilder.export.formats import EXPORT_FORMATS, export_bundle
 from nnbuilder.spec.network import NetworkSpec, parse_spec

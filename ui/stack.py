@@ -22,6 +22,7 @@ from pathlib import Path
 from nnbuilder.model.compile import mirror
 from nnbuilder.errors import SpecError, SpecPath, SpecProblem, spec_path_text
 from nnbuilder.layers import LAYERS
+from nnbuilder.tasks import registered_tasks
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "assets" / "presets"
 
@@ -44,7 +45,7 @@ PRESET_INPUT_KINDS: dict[str, str] = {e["name"]: e["spec"]["input"]["kind"] for 
 # The built-in dataset each preset was made and tested on.
 PRESET_DATASETS: dict[str, str] = {e["name"]: e["dataset"] for e in PRESET_ENTRIES}
 # The task sections a preset brings along with its layers (the GAN's discriminator, the autoencoder's decoder).
-TASK_SECTIONS = ("autoencoder", "gan")
+TASK_SECTIONS = tuple(task.spec_section for task in registered_tasks() if task.spec_section)
 
 STACK_NAMES = {"layers": "", "autoencoder.decoder": "decoder", "gan.discriminator": "discriminator"}
 

@@ -5,6 +5,8 @@ The Train page shows these lines; tests check them with hand-made snapshots.
 
 from __future__ import annotations
 
+from nnbuilder.tasks import find_task
+
 
 METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²", "reconstruction_r2": "reconstruction R²"}
 STATUS_WORDS = {
@@ -96,3 +98,12 @@ def job_rows(snapshots) -> list[dict]:
             "id": snap.id[:8],
         })
     return rows
+
+
+def applicable_settings(columns: list[list[str]], task_name: str | None) -> tuple[list[list[str]], list[str]]:
+    """(the settings columns without those the chosen task ignores, the ignored ones): from the task's record
+    (nnbuilder.tasks.record.Task.ignored_settings); 'auto' resolves to a task that uses them all."""
+    task = find_task(task_name)
+    ignored = task.ignored_settings if task is not None else frozenset()
+    return ([[name for name in names if name not in ignored] for names in columns],
+            [name for names in columns for name in names if name in ignored])

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import skops.io as sio
 import torch
@@ -32,18 +31,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from nnbuilder import __version__
-from nnbuilder.tasks.autoencoder.anomaly import latent_codes, reconstruction_errors
 from nnbuilder.bundle.files import (  # noqa: F401  (bundle_zip_bytes is part of this module's API)
     FILES, IMAGE_FILES, bundle_zip_bytes, plain, sha256, unzip, verify_manifest, write_json)
-from nnbuilder.model.compile import build_model
 from nnbuilder.data.pipeline import ImagePreprocessing, Preprocessing, SequencePreprocessing
 from nnbuilder.errors import BundleError, NNBuilderError
-from nnbuilder.evaluate.metrics import model_outputs
-from nnbuilder.tasks.gan.networks import build_generator, decode_rows, generate_encoded
 from nnbuilder.bundle.card import model_card
 from nnbuilder.spec.network import NetworkSpec, parse_spec, spec_to_json
-from nnbuilder.model.heads import TASK_KINDS
-from nnbuilder.runs.workflow import describe_network
+from nnbuilder.tasks import describe_network, get_task
 
 # The only non-sklearn types the preprocessing file may name; skops refuses anything else.
 TRUSTED_SKOPS_TYPES = ["numpy.dtype"]
@@ -68,56 +62,23 @@ class Bundle:
         return self.meta.get("classes")
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Predictions for raw rows: a `prediction` column, plus `probability_<class>` for classifiers.
-
-        An autoencoder returns `anomaly_score`, `anomaly` and `latent_1..k` instead (see `_anomaly_frame`).
+        """Answers for raw rows, as the task's record writes them (nnbuilder.tasks): a `prediction` column plus
+        `probability_<class>` for classifiers; an autoencoder's `anomaly_score`, `anomaly` and `latent_1..k`.
 
         A time-series model reads `df` as history (sorted by its time column here) and returns one row per
         complete window: the group, `window_end` (the time of the window's last row), `steps_ahead` and the
         forecast for that many steps later; the last row of each group is the forecast beyond the history.
         """
-        keys = None
-        if self.task in OWN_PREDICT:
-            return OWN_PREDICT[self.task](self, df)
-        if isinstance(self.preprocessing, SequencePreprocessing):
-            X, keys = self.preprocessing.windows(df)  # DataError names missing columns or a too-short history
-        else:
-            X = self.preprocessing.transform(df)  # DataError names missing columns
-        index = df.index if keys is None else keys.index
-        result = self._outputs_frame(model_outputs(self.model, X, self.task), index)
-        return result if keys is None else pd.concat([keys, result], axis=1)
+        return get_task(self.task).predict(self, df)
 
     def generate(self, n: int, seed: int = 0) -> pd.DataFrame:
         """A GAN's `n` new rows in the real columns; the same seed gives the same rows (see `nnbuilder.tasks.gan.networks`)."""
-        if self.task != "gan":
+        task = get_task(self.task)
+        if task.generate is None:
             raise BundleError(f"only a GAN bundle generates rows; this one is {self.task}: train with --task gan")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise BundleError(f"the number of rows to generate must be a whole number of at least 1; got {n!r}")
-        return decode_rows(generate_encoded(self.model, n, seed), self.meta["gan_layout"])
-
-    def _anomaly_frame(self, X: np.ndarray, index) -> pd.DataFrame:
-        """An autoencoder's `anomaly_score` (reconstruction error), `anomaly` (score above the saved threshold)
-        and the latent coordinates `latent_1` ... `latent_<latent_dim>`."""
-        scores = reconstruction_errors(self.model, X)
-        result = pd.DataFrame({"anomaly_score": scores, "anomaly": scores > self.meta["anomaly_threshold"]},
-                              index=index)
-        codes = latent_codes(self.model, self.spec, X)
-        for k in range(codes.shape[1]):
-            result[f"latent_{k + 1}"] = codes[:, k]
-        return result
-
-    def _outputs_frame(self, outputs: np.ndarray, index) -> pd.DataFrame:
-        if TASK_KINDS[self.task].is_classification:
-            labels = np.asarray(self.classes, dtype=object)
-            result = pd.DataFrame({"prediction": labels[outputs.argmax(axis=1)]}, index=index)
-            for k, label in enumerate(self.classes):
-                result[f"probability_{label}"] = outputs[:, k]
-            return result
-        values = outputs * np.asarray(self.meta["target_std"]) + np.asarray(self.meta["target_mean"])
-        targets = self.meta["target"]
-        if len(targets) == 1:
-            return pd.DataFrame({"prediction": values[:, 0]}, index=index)
-        return pd.DataFrame({f"prediction_{t}": values[:, i] for i, t in enumerate(targets)}, index=index)
+        return task.generate(self, n, seed)
 
 
 def save_bundle(trained, path: str | Path) -> Path:
@@ -169,7 +130,7 @@ def _write_files(trained, folder: Path) -> tuple[str, ...]:
         "n_outputs": prepared.n_outputs,
         "embedding_levels": prepared.embedding_levels,  # table sizes of embedded category columns (codes end X)
     }
-    meta.update(META_EXTRAS.get(prepared.task, lambda trained: {})(trained))
+    meta.update(get_task(prepared.task).meta_extras(trained))
     write_json(folder / "meta.json", meta)
     write_json(folder / "history.json", trained.fit.history)
     metrics = {"metrics": trained.metrics, "details": trained.details, "summary": trained.summary()}
@@ -197,7 +158,7 @@ def load_bundle(path: str | Path) -> Bundle:
         if not isinstance(meta, dict):
             raise BundleError("meta.json must hold a JSON object")
         preprocessing = _load_preprocessing(path, meta, files)
-        model = OWN_MODELS.get(meta["task"], _network)(spec, meta)
+        model = get_task(meta["task"]).rebuild(spec, meta)  # KeyError (damaged) for a task nobody registered
         _load_weights(model, path / "weights.safetensors")
         model.eval()
         history = json.loads((path / "history.json").read_text(encoding="utf-8"))
@@ -214,32 +175,6 @@ def load_bundle(path: str | Path) -> Bundle:
 
 # Input kinds whose preprocessing is plain JSON state in meta.json.
 JSON_PREPROCESSING = {"image": ImagePreprocessing, "sequence": SequencePreprocessing}
-
-
-def _network(spec: NetworkSpec, meta: dict) -> torch.nn.Module:
-    return build_model(spec, tuple(meta["input_shape"]), meta["task"], meta["n_outputs"],
-                       embeddings=meta.get("embedding_levels", []))
-
-
-def _refuse_predict(bundle: Bundle, df: pd.DataFrame):
-    raise BundleError("this bundle is a GAN: it generates rows instead of predicting them; use "
-                      "'nnbuilder generate BUNDLE --rows N' (Bundle.generate)")
-
-
-# Tasks whose bundles differ from a supervised one, by name (DESIGN rule 3): what predict returns, what
-# meta.json keeps besides the common keys, and which network weights.safetensors holds.
-OWN_PREDICT = {
-    "gan": _refuse_predict,
-    "autoencoder": lambda bundle, df: bundle._anomaly_frame(bundle.preprocessing.transform(df), df.index),
-}
-META_EXTRAS = {
-    # the score above which predict flags a row, and what the label calls an anomaly
-    "autoencoder": lambda trained: {"anomaly_threshold": trained.metrics["train"].get("threshold"),
-                                    "anomaly_class": plain(trained.prepared.anomaly_class)},
-    # weights.safetensors holds the generator; this turns its rows back into columns
-    "gan": lambda trained: {"gan_layout": trained.gan_layout},
-}
-OWN_MODELS = {"gan": lambda spec, meta: build_generator(spec, meta["gan_layout"])}
 
 
 def _load_weights(model: torch.nn.Module, file: Path) -> None:

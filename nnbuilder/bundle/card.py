@@ -8,52 +8,29 @@ with split sizes, warnings, intended use and limits, how to use it.
 
 from __future__ import annotations
 
-import math
-
 from nnbuilder.spec.network import NetworkSpec
-from nnbuilder.model.heads import TASK_KINDS, task_label
-
-# The metrics each task's card leads with, in order (others stay in metrics.json).
-HEADLINE = {
-    "binary": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc"),
-    "multiclass": ("accuracy", "balanced_accuracy", "f1_macro"),
-    "regression": ("r2", "rmse", "mae"),
-    "multi_regression": ("r2", "rmse", "mae"),
-    "forecast": ("rmse", "mae", "baseline_rmse", "r2"),
-    "autoencoder": ("reconstruction_error_mean", "reconstruction_error_p95", "flagged_share", "roc_auc", "precision",
-                    "recall"),
-}
-
-LIMITS = {
-    "classification": "Probabilities are the network's confidence, not guaranteed frequencies; check them on your "
-                      "own rows before acting on a threshold.",
-    "regression": "Predictions far outside the range of the training target are extrapolations and can be badly off.",
-    "forecast": "Forecasts assume the future behaves like the training period; compare with the naive last-value "
-                "baseline above before trusting them.",
-    "autoencoder": "A row is flagged when its reconstruction error is above the threshold set on the training rows; "
-                   "it finds rows unlike the training data, not necessarily fraud or faults.",
-    "gan": "Synthetic rows imitate the training table's columns and correlations; they may repeat rare real rows, so "
-           "do not share them as anonymous data without checking.",
-}
-
+from nnbuilder.model.heads import task_label
+from nnbuilder.tasks import get_task
+from nnbuilder.tasks.card_lines import number as _number
 
 def model_card(spec: NetworkSpec, meta: dict, metrics: dict, history: list[dict], layer_rows: list | None = None) -> str:
     """Markdown text of the card. `metrics` is metrics.json's content; `layer_rows` the compiler's layer table."""
     task = meta["task"]
+    section = get_task(task).card  # the task's own lines (nnbuilder.tasks.record.CardSection)
     summary = metrics.get("summary", {})
     per_split = metrics.get("metrics", {})
     target = ", ".join(f"`{t}`" for t in meta.get("target") or []) or "(none)"
-    about = "" if not meta.get("target") else f" (label {target})" if task == "autoencoder" else f" of {target}"
+    about = "" if not meta.get("target") else section.target_phrase.format(target=target)
     lines = [f"# Model card: {task_label(task)}{about}", "",
              f"Made with nnbuilder {meta.get('nnbuilder_version', '?')} (PyTorch {meta.get('torch_version', '?')})"
              + (f" on {meta['created']}" if meta.get("created") else "") + ".", ""]
     lines += _data(meta, per_split)
-    lines += _task(task, meta)
+    lines += _task(task, meta, section)
     lines += _architecture(spec, meta, layer_rows)
     lines += _training(spec, summary, history)
-    lines += _metrics(task, per_split)
+    lines += _metrics(task, per_split, section)
     lines += _warnings(summary.get("warnings", []))
-    lines += _use(task, meta, per_split)
+    lines += _use(per_split, section)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -80,19 +57,8 @@ def _data(meta: dict, per_split: dict) -> list[str]:
     return lines + [""]
 
 
-def _task(task: str, meta: dict) -> list[str]:
-    lines = ["## Task and output", "", f"- {task_label(task)}."]
-    if meta.get("classes") and task == "autoencoder":
-        lines.append(f"- The label's values (never an input; they check the scores): {', '.join(map(str, meta['classes']))}.")
-    elif meta.get("classes"):
-        lines.append(f"- Classes (probability columns in this order): {', '.join(map(str, meta['classes']))}.")
-    elif task in ("regression", "multi_regression", "forecast") and meta.get("target_mean") is not None:
-        spread = ", ".join(f"{t}: mean {m:.4g}, sd {s:.4g}" for t, m, s in
-                           zip(meta["target"], meta["target_mean"], meta["target_std"]))
-        lines.append(f"- Predictions are in the target's own units (training {spread}).")
-    if task == "autoencoder" and meta.get("anomaly_threshold") is not None:
-        lines.append(f"- A row is an anomaly when its reconstruction error exceeds {meta['anomaly_threshold']:.4g}.")
-    return lines + [""]
+def _task(task: str, meta: dict, section) -> list[str]:
+    return ["## Task and output", "", f"- {task_label(task)}.", *section.output_lines(meta), ""]
 
 
 def _architecture(spec: NetworkSpec, meta: dict, layer_rows: list | None) -> list[str]:
@@ -122,10 +88,10 @@ def _training(spec: NetworkSpec, summary: dict, history: list[dict]) -> list[str
     return lines + [""]
 
 
-def _metrics(task: str, per_split: dict) -> list[str]:
-    if task == "gan":
-        return _quality(per_split.get("quality") or {}, per_split.get("train") or {})
-    names = [n for n in HEADLINE.get(task, ()) if any(n in per_split.get(s, {}) for s in per_split)]
+def _metrics(task: str, per_split: dict, section) -> list[str]:
+    if section.metrics_section is not None:  # e.g. a GAN's quality of the synthetic rows
+        return section.metrics_section(per_split)
+    names = [n for n in section.headline.get(task, ()) if any(n in per_split.get(s, {}) for s in per_split)]
     if not names:
         return []
     splits = [s for s in ("train", "val", "test") if s in per_split]
@@ -136,50 +102,21 @@ def _metrics(task: str, per_split: dict) -> list[str]:
     return lines + ["", "The test split was never used for training or early stopping.", ""]
 
 
-def _quality(quality: dict, train: dict) -> list[str]:
-    """A GAN has no test split: its card reports the synthetic rows' quality (nnbuilder.tasks.gan.quality)."""
-    auc, corr = quality.get("auc", {}), quality.get("correlation_difference", {})
-    lines = ["## Quality of the synthetic rows", "",
-             f"{quality.get('rows_generated', '?')} generated rows compared with {quality.get('rows_real', '?')} real "
-             "rows; a column-independent sampler (each column drawn on its own) is the baseline.", "",
-             "| measure | GAN | column-independent sampler |", "|---|---:|---:|",
-             f"| real-vs-synthetic classifier AUC (0.5 = indistinguishable) | {_number(auc.get('gan'))} | "
-             f"{_number(auc.get('independent'))} |",
-             f"| mean correlation difference | {_number(corr.get('gan'))} | {_number(corr.get('independent'))} |"]
-    if train:
-        lines += ["", f"Final losses: generator {_number(train.get('generator_loss'))}, discriminator "
-                  f"{_number(train.get('discriminator_loss'))}."]
-    return lines + [""]
-
-
-def _number(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
-
-
 def _warnings(warnings: list[dict]) -> list[str]:
     if not warnings:
         return ["## Warnings", "", "None.", ""]
     return ["## Warnings", "", *[f"- {w.get('message', w)}" for w in warnings], ""]
 
 
-def _use(task: str, meta: dict, per_split: dict) -> list[str]:
+def _use(per_split: dict, section) -> list[str]:
     rows = per_split.get("train", {}).get("n") or (per_split.get("quality") or {}).get("rows_real")
-    family = ("classification" if task in TASK_KINDS and TASK_KINDS[task].is_classification else
-              "regression" if task in ("regression", "multi_regression") else task)
     lines = ["## Intended use and limits", "",
              f"- Made for rows like the {f'{rows:,} ' if isinstance(rows, int) else ''}training rows: the same "
              "columns, meanings and ranges. Rows from a different population or time can make it wrong without "
              "any warning.",
-             f"- {LIMITS.get(family, '')}",
+             f"- {section.limits}",
              "- Not checked for fairness or for decisions about people; a no-code model is a starting point for "
              "learning and exploring, not a validated product.", "",
              "## How to use", "", "```bash"]
-    if task == "gan":
-        lines.append("nnbuilder generate model.zip --rows 1000 --out synthetic.csv")
-    else:
-        lines += ["nnbuilder predict model.zip new_rows.csv --out predictions.csv",
-                  "nnbuilder serve model.zip            # HTTP API on 127.0.0.1:8000"]
-    lines += ["nnbuilder export model.zip --format onnx --out model.onnx", "```"]
+    lines += [*section.usage, "nnbuilder export model.zip --format onnx --out model.onnx", "```"]
     return lines

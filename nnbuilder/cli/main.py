@@ -19,7 +19,7 @@ from pathlib import Path
 from nnbuilder import __version__
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.export.formats import EXPORT_FORMATS
-from nnbuilder.model.heads import TASK_CHOICES
+from nnbuilder.spec.task_names import TASK_CHOICES
 
 EXIT_BAD_INPUT = 2
 
@@ -214,8 +214,7 @@ def _export(args) -> int:
 
 
 def _inspect(args) -> int:
-    from nnbuilder.data.pipeline import prepare
-    from nnbuilder.runs.workflow import describe_network
+    from nnbuilder.tasks import describe_network, prepare
 
     spec = _spec_from_args(args)
     df, _ = _read_table(args.data)

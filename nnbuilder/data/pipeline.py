@@ -3,7 +3,6 @@
     read_csv / load_table      robust reading (data_io) or a built-in dataset (datasets)
     infer_roles                what each column is for (data_roles)
     infer_task                 binary / multiclass / regression / multi_regression (data_task)
-    autoencoder task           the table encoded as usual, y is X, the target an optional label (data_autoencoder)
     prepare                    drop rows without a target, split train/val/test (stratified for
                                classes), fit the preprocessing on the train rows only, encode
                                everything to float32, standardise regression targets
@@ -12,7 +11,9 @@
                                the spec's input section; detect_input_kind suggests it for pixel tables
     sequence input             a time series -> sliding windows (rows, T, F), split chronologically, or one
                                sequence per row in ordered columns (data_sequence)
-`prepare` picks the preparation by the input kind from `PREPARERS` (one entry per kind).
+`prepare` picks the preparation by the input kind from `PREPARERS` (one entry per kind). It prepares a
+target to predict; tasks that read the table their own way (nnbuilder.tasks: the autoencoder, the GAN)
+build on the public pieces here (plain_names, resolve_targets, fit_tabular, split_rows ...).
 
 Every problem the user can fix is a `DataError` with one readable line; everything
 worth knowing that does not stop training is a structured `DataWarning`.
@@ -28,30 +29,28 @@ import numpy as np
 import pandas as pd
 
 from nnbuilder.data.features import Preprocessing, as_float32, build_frame, feature_names, make_preprocessor, part_name, transform_features
-from nnbuilder.tasks.autoencoder.data import NEEDS_TABLE, prepare_autoencoder
-from nnbuilder.tasks.gan.data import prepare_gan
 from nnbuilder.data.clean import dedupe_names
-from nnbuilder.data.embedding import embedded_columns, max_categories, refuse_for_task
+from nnbuilder.data.embedding import embedded_columns, max_categories
 from nnbuilder.data.image import ImagePreprocessing, detect_input_kind, fit_image_preprocessing, pixel_columns
 from nnbuilder.data.io import read_csv
 from nnbuilder.data.prepared import PreparedData
 from nnbuilder.data.records import ColumnInfo, DataWarning
 from nnbuilder.data.roles import infer_roles
-from nnbuilder.data.split import split_rows as _split
+from nnbuilder.data.split import split_rows
 from nnbuilder.data.sequence import fit_rows_sequence, ordered_columns, prepare_time_series, sequence_task
 from nnbuilder.data.windows import SequencePreprocessing
-from nnbuilder.data.task_detection import class_labels, encode_classes, imbalance_warning, infer_task, is_number
+from nnbuilder.data.task_detection import class_labels, classifies, encode_classes, imbalance_warning, infer_task, is_number
 from nnbuilder.errors import DataError
 from nnbuilder.spec.messages import did_you_mean
 
 __all__ = [
     "ColumnInfo", "DataWarning", "ImagePreprocessing", "PreparedData", "Preprocessing", "SequencePreprocessing",
-    "detect_input_kind", "detect_task",
-    "infer_roles", "infer_task", "load_table", "prepare", "read_csv", "transform_features",
+    "check_drops", "detect_input_kind", "detect_task", "drop_missing_targets", "fit_tabular", "infer_roles",
+    "infer_task", "load_table", "plain_names", "prepare", "read_csv", "resolve_targets", "split_rows",
+    "transform_features",
 ]
 
 FEW_ROWS = 20
-CLASSIFICATION = ("binary", "multiclass")
 
 
 def load_table(source: str | os.PathLike) -> tuple[pd.DataFrame, list[DataWarning]]:
@@ -64,50 +63,32 @@ def load_table(source: str | os.PathLike) -> tuple[pd.DataFrame, list[DataWarnin
     return read_csv(source)
 
 
-FORECAST_NEEDS_SEQUENCE = ("the forecast task needs the sequence input with the time_series layout (a table of time "
-                           "steps); choose it on the Data page, or choose regression")
+def is_time_series(input) -> bool:
+    """The sequence input with the time_series layout: samples are windows cut from a table of time steps."""
+    return getattr(input, "kind", "tabular") == "sequence" and input.layout == "time_series"
 
 
 def prepare(df: pd.DataFrame, data, *, seed: int = 0, input=None) -> PreparedData:
-    """Split and encode `df` as the `DataSpec` `data` says; see the module docstring.
+    """Split and encode `df` for a supervised network (a target to predict), as the `DataSpec` `data` says; see
+    the module docstring. Tasks that read the table their own way (nnbuilder.tasks) build on the pieces below.
 
     `input` is the spec's input section: None or tabular encodes columns, image reads pixel rows (data_image),
     sequence cuts windows from a time series or reads one sequence per row (data_sequence).
     """
     kind = getattr(input, "kind", "tabular")
     found: list[DataWarning] = []
-    df = _plain_names(df, found)
-    own = TABLE_TASKS.get(data.task)
-    targets = _targets(df, data.target, optional=own is not None)
-    drops = _drops(df, data.drop_columns, targets)
-    if own is not None:
-        refuse_for_task(data.task, input)
-        return own(df, data, input, targets, drops, seed, found)
+    df = plain_names(df, found)
+    targets = resolve_targets(df, data.target)
+    drops = check_drops(df, data.drop_columns, targets)
     return PREPARERS[kind](df, data, input, targets, drops, seed, found)
 
 
 def detect_task(df: pd.DataFrame, data, input=None) -> str:
     """The task `prepare` resolves for these settings, without splitting or encoding (for the Data page)."""
-    if data.task in TABLE_TASKS:
-        kind = getattr(input, "kind", "tabular")
-        if kind != "tabular":
-            raise DataError(NEEDS_TABLE.format(kind=kind).replace("autoencoder", data.task))
-        _targets(_plain_names(df, []), data.target, optional=True)
-        return data.task
-    targets = _targets(_plain_names(df, []), data.target)
-    if getattr(input, "kind", "tabular") == "sequence" and input.layout == "time_series":
+    targets = resolve_targets(plain_names(df, []), data.target)
+    if is_time_series(input):
         return sequence_task(df[targets], data.task)
-    if data.task == "forecast":
-        raise DataError(FORECAST_NEEDS_SEQUENCE)
     return infer_task(df[targets] if len(targets) > 1 else df[targets[0]], data.task)
-
-
-# Tasks that read the whole table their own way, whatever the input kind says: a GAN generates every usable
-# column (the target too), an autoencoder rebuilds the inputs and its target is only an optional label (y is X).
-TABLE_TASKS: dict[str, Callable] = {
-    "gan": lambda df, data, input, targets, drops, seed, found: prepare_gan(df, data, input, drops, seed, found),
-    "autoencoder": prepare_autoencoder,
-}
 
 
 def _prepare_sequence(df, data, spec, targets, drops, seed, found) -> PreparedData:
@@ -119,10 +100,8 @@ def _prepare_sequence(df, data, spec, targets, drops, seed, found) -> PreparedDa
 def _prepare_rows(df, data, input, targets, drops, seed, found) -> PreparedData:
     """One sample per row: tabular columns, an image's pixels or a sequence's ordered columns."""
     kind = getattr(input, "kind", "tabular")
-    if data.task == "forecast":
-        raise DataError(FORECAST_NEEDS_SEQUENCE)
     encoded = _ENCODED_ROWS.get(kind)  # None: tabular columns through the scikit-learn pipeline
-    df = _drop_missing_targets(df, targets, found)
+    df = drop_missing_targets(df, targets, found)
     y = df[targets] if len(targets) > 1 else df[targets[0]]
     task = infer_task(y, data.task)
     columns = infer_roles(df, targets, drops, max_categories(input))
@@ -137,7 +116,8 @@ def _prepare_rows(df, data, input, targets, drops, seed, found) -> PreparedData:
         raise DataError("no column is left to learn from: every column is the target, dropped, or unusable "
                         "(see the column roles); keep at least one input column")
     classes = codes = None
-    if task in CLASSIFICATION:
+    classifier = classifies(task)
+    if classifier:
         classes = class_labels(y)
         codes = encode_classes(y, classes)
         found += [w for w in [imbalance_warning(codes, classes, targets[0])] if w]
@@ -145,18 +125,18 @@ def _prepare_rows(df, data, input, targets, drops, seed, found) -> PreparedData:
     if n < FEW_ROWS:
         found.append(DataWarning("few_rows", f"only {n} rows have a target; with so few the results will be "
                                  "unreliable, so collect more rows if you can."))
-    train, val, test = _split(n, data.split, seed, codes, found)
+    train, val, test = split_rows(n, data.split, seed, codes, found)
     if encoded is not None:
         preprocessor = None
         fitted = encoded.fit(df, feature_columns, input, targets, train)  # scaling from the train rows only
         names, encode = list(feature_columns), lambda rows: fitted.transform(df.iloc[rows])  # (rows, C, H, W) | (rows, T, F)
     else:
         fitted = None
-        preprocessor, names, encode = _fit_tabular(df, columns, feature_columns, train,
+        preprocessor, names, encode = fit_tabular(df, columns, feature_columns, train,
                                                    embedded_columns(columns, feature_columns, input))
 
     mean = std = None
-    if task in CLASSIFICATION:
+    if classifier:
         ys = [codes[rows] for rows in (train, val, test)]
     else:
         values = df[targets].to_numpy(dtype=np.float64)  # (rows, targets)
@@ -193,7 +173,7 @@ _ENCODED_ROWS = {
 PREPARERS = {"tabular": _prepare_rows, "image": _prepare_rows, "sequence": _prepare_sequence}
 
 
-def _fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: list[str], train: np.ndarray,
+def fit_tabular(df: pd.DataFrame, columns: list[ColumnInfo], feature_columns: list[str], train: np.ndarray,
                  embedded: list[str] = ()):
     """(fitted ColumnTransformer, encoded feature names, rows -> (rows, features) float32)."""
     frame, numeric, categorical = build_frame(df, {c.name: c for c in columns}, feature_columns)
@@ -221,7 +201,7 @@ def _as_pixels(columns: list[ColumnInfo], pixels: list[str], chosen_reason: str,
             for c in columns]
 
 
-def _plain_names(df: pd.DataFrame, found: list[DataWarning]) -> pd.DataFrame:
+def plain_names(df: pd.DataFrame, found: list[DataWarning]) -> pd.DataFrame:
     """Column names as unique text (scikit-learn selects columns by name)."""
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"expected a table (pandas DataFrame); got {type(df).__name__}")
@@ -237,7 +217,8 @@ def _listing(names: list[str], limit: int = 25) -> str:
     return shown + (f" ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def _targets(df: pd.DataFrame, target, optional: bool = False) -> list[str]:
+def resolve_targets(df: pd.DataFrame, target, optional: bool = False) -> list[str]:
+    """The target column name(s) as a list, checked against the table; [] when `optional` and none is given."""
     available = [str(c) for c in df.columns]
     if optional and (target is None or target == [] or target == ""):
         return []
@@ -252,7 +233,8 @@ def _targets(df: pd.DataFrame, target, optional: bool = False) -> list[str]:
     return targets
 
 
-def _drops(df: pd.DataFrame, drop_columns, targets: list[str]) -> list[str]:
+def check_drops(df: pd.DataFrame, drop_columns, targets: list[str]) -> list[str]:
+    """`drop_columns` checked against the table and the targets."""
     available = [str(c) for c in df.columns]
     for name in drop_columns:
         if name in targets:
@@ -264,7 +246,7 @@ def _drops(df: pd.DataFrame, drop_columns, targets: list[str]) -> list[str]:
     return list(drop_columns)
 
 
-def _drop_missing_targets(df: pd.DataFrame, targets: list[str], found: list[DataWarning]) -> pd.DataFrame:
+def drop_missing_targets(df: pd.DataFrame, targets: list[str], found: list[DataWarning]) -> pd.DataFrame:
     missing = np.zeros(len(df), dtype=bool)
     for name in targets:
         column = df[name]

@@ -60,11 +60,11 @@ class PreparedData:
 
     @property
     def n_outputs(self) -> int:
-        if self.task == "autoencoder":
-            return len(self.feature_names)  # one output per encoded input feature
-        if self.task == "multiclass":
-            return len(self.classes)
-        return len(self.target) if self.task in ("multi_regression", "forecast") else 1
+        """Outputs the network needs, read from the targets' shape: class codes (rows,) need one logit per class,
+        or one for two classes; numbers (rows, k) need k: the targets, or every encoded feature when y is X."""
+        if self.y_train.ndim == 1:
+            return len(self.classes) if len(self.classes) > 2 else 1
+        return int(self.y_train.shape[1])
 
     @property
     def preprocessing(self) -> Preprocessing | ImagePreprocessing | SequencePreprocessing:

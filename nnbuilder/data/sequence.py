@@ -23,7 +23,7 @@ from nnbuilder.data.records import ColumnInfo, DataWarning
 from nnbuilder.data.windows import (
     SequencePreprocessing, group_bounds, numeric_matrix, order_rows, step_labels, window_starts,
 )
-from nnbuilder.data.task_detection import class_labels, encode_classes, imbalance_warning, infer_task, is_number
+from nnbuilder.data.task_detection import class_labels, classifies, encode_classes, imbalance_warning, infer_task, is_number
 from nnbuilder.errors import DataError
 
 SPLITS = ("train", "val", "test")
@@ -38,7 +38,7 @@ def sequence_task(y: pd.DataFrame, requested: str) -> str:
                                 "classification (a label per window) or a numeric target", column=str(name))
         return "forecast"
     kind = infer_task(y if y.shape[1] > 1 else y.iloc[:, 0], requested)
-    return "forecast" if kind in ("regression", "multi_regression") else kind
+    return kind if classifies(kind) else "forecast"
 
 
 def value_columns(df: pd.DataFrame, spec, targets: list[str], drops: list[str], forecast: bool) -> list[str]:
@@ -103,7 +103,7 @@ def prepare_time_series(df: pd.DataFrame, data, spec, targets: list[str], drops:
     if clash:
         raise DataError(f"'{clash[0]}' is the target, so it cannot also be the time or group column", column=clash[0])
     task = sequence_task(df[targets], data.task)
-    forecast = task == "forecast"
+    forecast = not classifies(task)
     if not forecast and len(targets) > 1:
         raise DataError("a label per window needs one target column; pick one")
     features = value_columns(df, spec, targets, drops, forecast)

@@ -22,6 +22,12 @@ FEW_LEVELS = 10
 MAX_LEVELS = 20
 LEVEL_SHARE = 0.05
 REQUESTS = ("auto", "classification", "regression")
+CLASSIFIED = ("binary", "multiclass")  # what infer_task resolves a target of classes to
+
+
+def classifies(task: str) -> bool:
+    """Whether `task` (as infer_task resolves it) predicts classes, so its target is encoded as class codes."""
+    return task in CLASSIFIED
 
 
 def infer_task(y: pd.Series | pd.DataFrame, requested: str = "auto") -> str:

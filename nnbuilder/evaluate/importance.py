@@ -22,7 +22,7 @@ from sklearn import metrics as skm
 from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
 
-from nnbuilder.data.pipeline import _drop_missing_targets, _plain_names, _split
+from nnbuilder.data.pipeline import drop_missing_targets, plain_names, split_rows
 from nnbuilder.data.task_detection import encode_classes
 from nnbuilder.evaluate.metrics import model_outputs
 from nnbuilder.evaluate.gradients import integrated_gradients
@@ -87,9 +87,9 @@ def evaluation_rows(trained_or_bundle, frame: pd.DataFrame | None = None) -> tup
         raise ExplainError("this model has no test rows (the split gives the test set 0%); pass the table it was "
                            "trained on (frame) to use its validation rows, or give the test set a share")
     spec = trained_or_bundle.spec
-    df = _drop_missing_targets(_plain_names(frame, []), source.target, [])
+    df = drop_missing_targets(plain_names(frame, []), source.target, [])
     codes = encode_classes(df[source.target[0]], source.classes) if source.is_classifier else None
-    _, val, _ = _split(len(df), spec.data.split, spec.training.seed, codes, [])
+    _, val, _ = split_rows(len(df), spec.data.split, spec.training.seed, codes, [])
     rows = df.iloc[val][source.feature_columns + source.target].reset_index(drop=True)
     encoded = source.preprocessing.transform(rows)
     if encoded.shape != prepared.X_val.shape or not np.allclose(encoded, prepared.X_val, atol=1e-5, equal_nan=True):

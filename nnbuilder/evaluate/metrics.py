@@ -16,7 +16,7 @@ import torch
 from sklearn import metrics as skm
 
 from nnbuilder.train.fast_metrics import forward_chunks
-from nnbuilder.model.heads import TASK_KINDS, probabilities
+from nnbuilder.model.heads import get_head
 from nnbuilder.model.device import to_model_device
 
 MAX_PLOT_POINTS = 2_000  # pairs and ROC points kept for charts
@@ -31,8 +31,9 @@ class Evaluation:
 def model_outputs(model: torch.nn.Module, X: np.ndarray, task_kind: str) -> np.ndarray:
     """Class probabilities (rows, classes) or standardised regression values (rows, targets)."""
     raw = forward_chunks(model, to_model_device(X, model))
-    if TASK_KINDS[task_kind].is_classification:
-        raw = probabilities(task_kind, raw)
+    head = get_head(task_kind)
+    if head.is_classification:
+        raw = head.to_probabilities(raw)
     return raw.float().cpu().numpy()
 
 
@@ -43,12 +44,12 @@ def evaluate(model, X: np.ndarray, y: np.ndarray, task_kind: str, classes: list 
     if len(X) == 0:
         return Evaluation({"n": 0})
     outputs = model_outputs(model, X, task_kind)
-    if TASK_KINDS[task_kind].is_classification:
+    if get_head(task_kind).is_classification:
         return classification_report(np.asarray(y), outputs, classes or list(range(outputs.shape[1])))
     mean = np.zeros(outputs.shape[1]) if target_mean is None else np.asarray(target_mean)
     std = np.ones(outputs.shape[1]) if target_std is None else np.asarray(target_std)
     actual, predicted = np.asarray(y) * std + mean, outputs * std + mean
-    if task_kind == "forecast" and baseline is not None:
+    if baseline is not None:  # only a forecast has a naive baseline (PreparedData.evaluation_extras)
         return forecast_report(actual, predicted, np.asarray(baseline), times)
     return regression_report(actual, predicted)
 

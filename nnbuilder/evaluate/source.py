@@ -22,7 +22,7 @@ import torch
 
 from nnbuilder.data.features import DATE_PARTS, Preprocessing, fitted_parameters, part_name
 from nnbuilder.errors import NNBuilderError
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import find_head, get_head
 
 
 class ExplainError(NNBuilderError):
@@ -30,14 +30,6 @@ class ExplainError(NNBuilderError):
 
 
 SUPERVISED_TABLES = "explanations of which columns matter are for networks that predict a target from table columns"
-WHY_NOT = {
-    "gan": "this one is a GAN: it generates rows instead of predicting a target; compare real and generated rows "
-           "on the Evaluate page instead",
-    "autoencoder": "this one is an autoencoder: it rebuilds every column instead of predicting a target; look at "
-                   "its anomaly scores and latent map on the Evaluate page instead",
-    "forecast": "this one forecasts from a window of time steps, not from independent columns; compare it with the "
-                "last-value baseline on the Evaluate page instead",
-}
 INPUT_WHY_NOT = {
     "image": "this one reads an image, and shuffling or crediting single pixels says little about what it sees; "
              "look at the confusion matrix on the Evaluate page instead",
@@ -60,7 +52,7 @@ class Explainable:
 
     @property
     def is_classifier(self) -> bool:
-        return TASK_KINDS[self.task].is_classification
+        return get_head(self.task).is_classification
 
     @property
     def feature_columns(self) -> list[str]:
@@ -88,8 +80,9 @@ def explainable(obj) -> Explainable:
 
 
 def _refuse(task: str, input_kind: str) -> None:
-    reason = WHY_NOT.get(task) or INPUT_WHY_NOT.get(input_kind)
-    if reason is None and task not in TASK_KINDS:
+    head = find_head(task)  # a head says why its models are not explained by columns (not_explainable)
+    reason = (head.not_explainable if head is not None else "") or INPUT_WHY_NOT.get(input_kind)
+    if reason is None and head is None:
         reason = f"this one is a {task} model"
     if reason:
         raise ExplainError(f"{SUPERVISED_TABLES}; {reason}")

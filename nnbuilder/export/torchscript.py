@@ -30,6 +30,8 @@ from nnbuilder.errors import ExportError
 from nnbuilder.export.files import write_atomic
 from nnbuilder.model.device import to_model_device
 from nnbuilder.evaluate.metrics import model_outputs
+from nnbuilder.model.heads import get_head
+from nnbuilder.tasks import get_task
 
 TOLERANCE = 1e-5
 PROBE_ROWS = 64
@@ -61,28 +63,34 @@ def preprocessing_info(bundle) -> dict:
     info = {
         "format": "nnbuilder-torchscript-1",
         "task": meta["task"],
-        "input": _input_contract(meta, bundle.spec.gan_settings.noise_dim),
-        "output": _output_contract(meta),
+        "input": _input_contract(bundle),
+        "output": get_head(meta["task"]).raw_output,
         "target": meta.get("target"),
         "classes": meta.get("classes"),
         "target_mean": meta.get("target_mean"),
         "target_std": meta.get("target_std"),
     }
-    if meta.get("input_kind", "tabular") == "tabular" and meta["task"] != "gan":
-        info["tabular"] = fitted_parameters(bundle.preprocessing.preprocessor)
-    elif meta["task"] == "gan":
+    if _reads_noise(bundle):
         info["gan_layout"] = meta.get("gan_layout")
+    elif meta.get("input_kind", "tabular") == "tabular":
+        info["tabular"] = fitted_parameters(bundle.preprocessing.preprocessor)
     else:  # image pixels or sequence windows: their preprocessing is plain JSON state already
         info[meta["input_kind"]] = bundle.preprocessing.state()
-    if meta["task"] == "autoencoder":
+    if "anomaly_threshold" in meta:  # a task that flags rows above a saved score (the autoencoder)
         info["anomaly_threshold"] = meta.get("anomaly_threshold")
     return info
 
 
-def _input_contract(meta: dict, noise_dim: int) -> dict:
+def _reads_noise(bundle) -> bool:
+    """A task that generates rows exports its generator, which reads noise instead of encoded rows."""
+    return get_task(bundle.task).generate is not None
+
+
+def _input_contract(bundle) -> dict:
+    meta = bundle.meta
     kind, shape = meta.get("input_kind", "tabular"), list(meta.get("input_shape", []))
-    if meta["task"] == "gan":
-        return {"name": "noise", "shape": ["N", noise_dim],
+    if _reads_noise(bundle):
+        return {"name": "noise", "shape": ["N", bundle.spec.gan_settings.noise_dim],
                 "meaning": "standard normal noise, one row per generated row"}
     meaning = {"tabular": "numeric columns imputed (median) and standardised, then one 0/1 column per category, "
                           "then one integer code per embedded column (-1 = unknown)",
@@ -91,23 +99,9 @@ def _input_contract(meta: dict, noise_dim: int) -> dict:
     return {"shape": ["N", *shape], "meaning": meaning.get(kind, kind), "feature_names": meta.get("feature_names")}
 
 
-def _output_contract(meta: dict) -> str:
-    task = meta["task"]
-    if task == "binary":
-        return "one logit per row: probability of classes[1] = sigmoid(logit)"
-    if task == "multiclass":
-        return "one logit per class: probabilities = softmax(logits) in the order of classes"
-    if task == "autoencoder":
-        return "the reconstructed feature matrix: anomaly score = mean squared difference to the input per row"
-    if task == "gan":
-        return ("one encoded synthetic row: numbers standardised, one-hot groups per category (see gan_layout); "
-                "the category of each group is sampled inside the model (Gumbel-softmax)")
-    return "standardised values: prediction = output * target_std + target_mean"
-
-
 def _inputs(bundle, check_rows) -> np.ndarray:
     shape = tuple(bundle.meta["input_shape"])
-    if bundle.task == "gan":  # the generator reads noise
+    if _reads_noise(bundle):
         return np.random.default_rng(0).standard_normal((PROBE_ROWS, bundle.spec.gan_settings.noise_dim)).astype(np.float32)
     if check_rows is not None and len(check_rows) >= 2:
         try:

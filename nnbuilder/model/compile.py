@@ -25,7 +25,7 @@ from nnbuilder.layers import LAYERS, Shape, shape_problem
 from nnbuilder.layers.embedding import TabularEmbeddings, check_codes_fit, embedded_width, embedding_dims
 from nnbuilder.layers.embedding import describe as describe_embeddings
 from nnbuilder.spec.network import NetworkSpec
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import get_head
 
 # A cap per model so one student cannot take the shared classroom server's memory.
 # Adam keeps two extra copies of every weight plus the gradient: about 16 bytes a parameter.
@@ -54,7 +54,7 @@ def hidden_layers(spec: NetworkSpec, task_kind: str) -> list[tuple[SpecPath, obj
 
     A mirrored decoder's layers are copies, not in the spec: they share the path of the decoder itself."""
     layers = [(("layers", i), layer) for i, layer in enumerate(spec.layers)]
-    if task_kind != "autoencoder":
+    if not get_head(task_kind).rebuilds_input:
         return layers
     settings = spec.autoencoder_settings
     latent = LAYERS["dense"].spec(units=settings.latent_dim, activation="linear")
@@ -148,7 +148,7 @@ def _assemble(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs: 
 
 
 def _head(shape: Shape, task_kind: str, n_outputs: int) -> nn.Module:
-    units = TASK_KINDS[task_kind].output_units(n_outputs)
+    units = get_head(task_kind).output_units(n_outputs)
     linear = nn.Linear(math.prod(shape), units)
     # Raw scores (logits): the sigmoid/softmax lives in the loss and in predict, for numerical stability.
     return nn.Sequential(nn.Flatten(), linear) if len(shape) > 1 else linear
@@ -164,7 +164,7 @@ def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs
     model = build_on_meta(spec, input_shape, task_kind, n_outputs, embeddings)
     layers = [layer for _, layer in hidden_layers(spec, task_kind)]
     shapes = output_shapes(spec, input_shape, task_kind, embeddings)
-    kind = TASK_KINDS[task_kind]
+    kind = get_head(task_kind)
     rows = [LayerRow("Input", "input", tuple(input_shape), 0, _input_detail(tuple(input_shape)))]
     if embeddings:
         front = model[0]
@@ -175,9 +175,9 @@ def layer_table(spec: NetworkSpec, input_shape: Shape, task_kind: str, n_outputs
     n_encoder = len(spec.layers)
     for index, (layer, shape, block) in enumerate(zip(layers, shapes, model)):
         name, detail = f"{index + 1}. {layer.type}", layer_detail(layer)
-        if task_kind == "autoencoder" and index == n_encoder:
+        if kind.rebuilds_input and index == n_encoder:
             name, detail = "Latent", f"{layer.units} units, linear (the bottleneck)"
-        elif task_kind == "autoencoder" and index > n_encoder:
+        elif kind.rebuilds_input and index > n_encoder:
             name = f"Decoder {index - n_encoder}. {layer.type}"
         rows.append(LayerRow(name, "latent" if name == "Latent" else layer.type, shape, count_parameters(block), detail))
     head_units = kind.output_units(n_outputs)
@@ -204,4 +204,3 @@ def layer_detail(layer) -> str:
     return ", ".join(f"{key} {value}" for key, value in fields.items()) or LAYERS[layer.type].label
 
 
-_detail = layer_detail  # the old private name, until nnbuilder.tasks.gan.networks imports layer_detail

@@ -37,6 +37,7 @@ from nnbuilder.data.roles import parse_dates
 from nnbuilder.errors import NNBuilderError
 from nnbuilder.serve.schema import ROLE_TYPES, ROWS_HINT, answer_model, fitted_stats, input_columns, output_fields, request_model
 from nnbuilder.model.heads import task_label
+from nnbuilder.tasks import get_task
 
 log = logging.getLogger("nnbuilder.serve.app")
 def _plain(value):
@@ -57,7 +58,7 @@ def create_app(bundle, *, max_rows: int = 10_000) -> FastAPI:
     """The HTTP app for one loaded bundle (see the module docstring)."""
     if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
         raise NNBuilderError(f"max_rows must be a whole number of at least 1; got {max_rows!r}")
-    task, is_gan = bundle.task, bundle.task == "gan"
+    task, is_gan = bundle.task, get_task(bundle.task).generate is not None  # a generator answers /generate
     columns = [] if is_gan else input_columns(bundle)
     roles, lock = {c["name"]: c["role"] for c in columns}, threading.Lock()
     app = FastAPI(title=f"nnbuilder model: {task_label(task)}", version=__version__,

@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from nnbuilder.data.features import fitted_parameters, known_categories, part_name
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import get_head
 
 ROWS_HINT = '{"rows": [{"column": value, ...}]}'
 
@@ -102,17 +102,17 @@ def request_model(bundle, columns: list[dict], max_rows: int) -> type[BaseModel]
 def output_fields(bundle) -> dict[str, Any]:
     """Column -> type of each answer row, in the order Bundle.predict (or generate) writes them."""
     meta, task, prep = bundle.meta, bundle.task, bundle.preprocessing
-    if task == "gan":
+    if "gan_layout" in meta:  # generated rows: the real table's columns, as the layout decodes them
         numeric = {e["column"] for e in meta["gan_layout"]["numeric"] if e.get("column")}
         return {c: (float | None) if c in numeric else (str | None) for c in meta["gan_layout"]["columns"]}
-    if task == "autoencoder":
+    if get_head(task).rebuilds_input:  # anomaly score, flag and latent coordinates (tasks.autoencoder.task)
         latent = bundle.spec.autoencoder_settings.latent_dim
         return {"anomaly_score": float, "anomaly": bool} | {f"latent_{k + 1}": float for k in range(latent)}
     out: dict[str, Any] = {}
     if getattr(prep, "layout", None) == "time_series":  # the keys naming each window come first
         out |= ({prep.group_column: str | int | float | None} if prep.group_column else {})
         out |= {"window_end": str | int | float} | ({"steps_ahead": int} if prep.horizon else {})
-    if TASK_KINDS[task].is_classification:
+    if get_head(task).is_classification:
         classes = list(bundle.classes)
         simple = all(isinstance(c, (str, int)) for c in classes)
         out["prediction"] = Literal[tuple(classes)] if simple else str | int | float | bool

@@ -22,7 +22,7 @@ from nnbuilder.spec.task_sections import AutoencoderSpec, GanSpec  # noqa: F401 
 from nnbuilder.spec.inputs import (  # noqa: F401  (re-exported: the input kinds are part of the spec)
     INPUT_KINDS, ImageInputSpec, InputSpec, SequenceInputSpec, StrictSpec, TabularInputSpec,
 )
-from nnbuilder.model.heads import TASK_CHOICES
+from nnbuilder.spec.task_names import TASK_CHOICES, TASK_NOTES, refused_input
 
 SPEC_VERSION = 1
 
@@ -75,14 +75,8 @@ class DataSpec(_Strict):
         description="What kind of answer to learn. 'auto' reads the target: text, yes/no or a few whole-number levels "
         "mean classification, other numbers regression, a time series with the sequence input a forecast. Choose "
         "yourself when auto guesses wrong, or to find anomalies or make synthetic rows.",
-        json_schema_extra={"ui": {"choices": list(TASK_CHOICES), "notes": {
-            "auto": "decided from the target column (see above)",
-            "classification": "predict a category (a class); the output gives each class a probability",
-            "regression": "predict a number; the error is measured in the target's own units",
-            "forecast": "predict a time series' value some steps ahead (sequence input, time_series layout)",
-            "autoencoder": "rebuild each row through a narrow layer; rows rebuilt badly are flagged as anomalies",
-            "gan": "learn to generate new rows like the table's, every usable column included (synthetic data)",
-        }}},
+        # the registry's own list and dict (nnbuilder.spec.task_names): a task registered later is listed too
+        json_schema_extra={"ui": {"choices": TASK_CHOICES, "notes": TASK_NOTES}},
     )
     drop_columns: list[str] = Field(
         default_factory=list,
@@ -223,9 +217,9 @@ class NetworkSpec(_Strict):
 
     @model_validator(mode="after")
     def _autoencoder_needs_a_table(self):
-        if self.data.task in ("autoencoder", "gan") and self.input.kind != "tabular":
-            raise ValueError(f"has task {self.data.task} with the {self.input.kind} input; the {self.data.task} "
-                             "works on tables only for now: choose the tabular input, or another task")
+        refusal = refused_input(self.data.task, self.input.kind)
+        if refusal:
+            raise ValueError(refusal)
         return self
 
     @property

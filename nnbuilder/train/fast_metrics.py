@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import torch
 
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import get_head
 
 CHUNK_ROWS = 16_384  # bounded memory for big validation sets
 
 
 def metric_name(task_kind: str) -> str:
-    kind = TASK_KINDS[task_kind]
-    return kind.metric or ("accuracy" if kind.is_classification else "r2")
+    return get_head(task_kind).headline_metric
 
 
 @torch.no_grad()
@@ -32,10 +31,9 @@ def epoch_metric(model, x: torch.Tensor, y: torch.Tensor, loss_fn, task_kind: st
     """(mean loss, accuracy or R²) over all rows; y is already shaped for the loss."""
     outputs = forward_chunks(model, x)  # (rows, outputs)
     loss = float(loss_fn(outputs, y))
-    if task_kind == "binary":
-        metric = ((outputs[:, 0] > 0).float() == y[:, 0]).float().mean()
-    elif task_kind == "multiclass":
-        metric = (outputs.argmax(dim=1) == y).float().mean()
+    head = get_head(task_kind)
+    if head.is_classification:  # y is (rows,) class indices, or (rows, 1) 0/1 for a binary head
+        metric = (head.predicted_class(outputs) == y.reshape(-1).long()).float().mean()
     else:  # R² per target (scale-free, so standardised targets give the original-unit value), averaged
         residual = ((y - outputs) ** 2).sum(dim=0)
         spread = ((y - y.mean(dim=0)) ** 2).sum(dim=0).clamp_min(1e-12)

@@ -28,7 +28,7 @@ from nnbuilder.data.features import fitted_parameters
 from nnbuilder.errors import DataError
 from nnbuilder.model.device import to_model_device
 from nnbuilder.train.probes import register_probe
-from nnbuilder.model.heads import probabilities
+from nnbuilder.model.heads import find_head, probabilities, task_label
 
 GRID = 60  # cells per axis of the boundary grid
 CURVE_POINTS = 120  # points of a regression curve
@@ -37,7 +37,17 @@ MAX_TEST_POINTS = 200
 MAX_PCA_ROWS = 5000  # rows the projection is fitted on; more changes nothing visible
 MARGIN = 0.05  # share of the data's range added on each side, so edge points are not on the border
 DIGITS = 4
-CLASSIFICATION = ("binary", "multiclass")
+
+
+def predicts(prepared) -> str:
+    """What the run's head predicts: "classes", "number" (one target), "numbers" (several), or "" for a network
+    that predicts no target (it rebuilds its input, or a task's own networks)."""
+    head = find_head(prepared.task)
+    if head is None or not head.has_network_head or head.rebuilds_input:
+        return ""
+    if head.is_classification:
+        return "classes"
+    return "number" if prepared.n_outputs == 1 else "numbers"
 
 
 @dataclass(frozen=True)
@@ -180,7 +190,7 @@ def boundary_data(model: torch.nn.Module, prepared, plane: Plane, grid: int = GR
     """The model's classes and probabilities over the plane, with training and test points on it."""
     xs, ys = axes if axes is not None else grid_axes(plane, prepared, grid)
     probs = probabilities(prepared.task, forward(model, grid_rows(plane, xs, ys))).numpy()  # (grid², classes)
-    binary = prepared.task == "binary"
+    binary = prepared.n_outputs == 1  # one logit: the probability of the second class
     shown = probs[:, 1] if binary else probs.max(axis=1)
     classes = [str(c) for c in prepared.classes]
     if points is None:
@@ -197,7 +207,7 @@ def boundary_data(model: torch.nn.Module, prepared, plane: Plane, grid: int = GR
 
 def pair_boundary(model: torch.nn.Module, prepared, x_feature: str, y_feature: str, grid: int = GRID) -> dict:
     """The boundary over two chosen numeric inputs, the others held at their median (after training)."""
-    if prepared.task not in CLASSIFICATION:
+    if predicts(prepared) != "classes":
         raise DataError(f"the decision boundary is drawn for classification; this model's task is {prepared.task}")
     model.eval()
     return boundary_data(model, prepared, pair_plane(prepared, x_feature, y_feature), grid)
@@ -239,14 +249,16 @@ def why_not(prepared) -> str | None:
     """Why the boundary view does not apply to this run, in plain words; None when it does."""
     if prepared is None:
         return "The decision boundary appears here while the model trains."
+    answer = predicts(prepared)
     if prepared.input_kind != "tabular":
-        what = "a forecast" if prepared.task == "forecast" else f"{prepared.input_kind} input"
+        series = getattr(prepared.sequence, "layout", None) == "time_series" and answer != "classes"
+        what = f"a {task_label(prepared.task).lower()}" if series else f"{prepared.input_kind} input"
         return f"The decision boundary is drawn for classification on tables; this is {what}."
-    if prepared.task in CLASSIFICATION:
+    if answer == "classes":
         return None if feature_plane(prepared) is not None else "The decision boundary needs two or more inputs."
-    if prepared.task == "regression" and len(prepared.feature_names) == 1 and len(_numeric(prepared)[0]) == 1:
+    if answer == "number" and len(prepared.feature_names) == 1 and len(_numeric(prepared)[0]) == 1:
         return None
-    if prepared.task in ("regression", "multi_regression"):
+    if answer:
         return ("The decision boundary is drawn for classification; for regression the fitted curve is shown "
                 "when the table has a single numeric input.")
     return f"The decision boundary is drawn for classification on tables; this is a {prepared.task} model."
@@ -257,7 +269,7 @@ class BoundaryProbe:
 
     def __init__(self, prepared):
         self.prepared = prepared
-        self.regression = prepared.task == "regression"
+        self.regression = predicts(prepared) == "number"
         self.plane = None if self.regression else feature_plane(prepared)
         if not self.regression:  # the points and the grid's extent are fixed: computed once
             self.points = {"train": _points(self.plane, prepared.X_train, prepared.y_train, MAX_TRAIN_POINTS),

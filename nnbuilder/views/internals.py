@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from nnbuilder.train.probes import register_probe
-from nnbuilder.model.heads import TASK_KINDS, loss_target
+from nnbuilder.model.heads import find_head, get_head
 from nnbuilder.model.device import to_model_device
 
 BINS = 32  # even, so a doubled range merges old bins pairwise into the middle 16
@@ -64,7 +64,7 @@ class InternalsProbe:
     def __init__(self, x: np.ndarray, y: np.ndarray, task: str, names: list[tuple[str, str]], schedule: str):
         self.x_rows, self.y_rows = x, y  # numpy until the first collection tells us the device
         self.task, self.names, self.schedule = task, names, schedule
-        self.loss_fn = TASK_KINDS[task].loss()
+        self.loss_fn = get_head(task).loss()
         self.epochs: list[int] = []
         self.lr: list[float] = []
         self._model_id, self._layers, self._batch = None, [], None
@@ -198,9 +198,10 @@ class InternalsProbe:
 
     def _tensors(self, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         x = to_model_device(self.x_rows, model)
-        if self.task == "autoencoder":  # it rebuilds its input
+        head = get_head(self.task)
+        if head.rebuilds_input:  # e.g. an autoencoder: the target is the input
             return x, x
-        return x, loss_target(self.task, to_model_device(self.y_rows, model, dtype=None))
+        return x, head.shape_target(to_model_device(self.y_rows, model, dtype=None))
 
 
 def _alive_hook(alive: dict, key: int):
@@ -289,7 +290,8 @@ def _exploding(layers: list[dict], epochs: list[int]) -> dict[str, str]:
 # ---- registration -----------------------------------------------------------------------------
 def make_internals_probe(spec, prepared) -> InternalsProbe | None:
     """The probe for this run, or None where the Trainer does not run (GAN) or there is nothing to show."""
-    if prepared is None or prepared.task not in TASK_KINDS or len(prepared.X_train) == 0:
+    head = None if prepared is None else find_head(prepared.task)
+    if head is None or not head.has_network_head or len(prepared.X_train) == 0:
         return None
     from nnbuilder.model.compile import layer_table  # the compiler imports the layer registry: only when a probe is made
 
@@ -299,7 +301,7 @@ def make_internals_probe(spec, prepared) -> InternalsProbe | None:
     rng = np.random.default_rng(spec.training.seed)
     n = len(prepared.X_train)
     index = np.sort(rng.choice(n, size=min(PROBE_ROWS, n), replace=False))
-    y = None if prepared.task == "autoencoder" else prepared.y_train[index]
+    y = None if head.rebuilds_input else prepared.y_train[index]
     return InternalsProbe(prepared.X_train[index], y, prepared.task, names, spec.training.lr_schedule)
 
 

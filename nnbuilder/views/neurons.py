@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from nnbuilder.model.device import to_model_device
+from nnbuilder.model.heads import find_head, get_head
 from nnbuilder.train.probes import register_probe
 from nnbuilder.views.boundary import feature_plane, grid_axes, grid_rows
 
@@ -24,7 +25,6 @@ MAX_EDGES = 300  # per layer
 MAP_GRID = 24
 DIGITS = 3
 FLAT_LAYERS = {"dense", "dropout", "activation", "batchnorm", "layernorm"}  # width-keeping besides dense
-TASKS = ("binary", "multiclass", "regression", "multi_regression")
 
 
 def _linear(block: nn.Module) -> nn.Linear:
@@ -50,7 +50,8 @@ class NeuronsProbe:
         self.details = [f"{i + 1}. dense · {spec.layers[i].units} units, {spec.layers[i].activation}"
                         for i in self.dense]
         self.names = list(prepared.feature_names)
-        self.output_names = ([str(c) for c in prepared.classes] if prepared.task == "multiclass"
+        one_per_class = get_head(prepared.task).is_classification and prepared.n_outputs > 1  # not a binary logit
+        self.output_names = ([str(c) for c in prepared.classes] if one_per_class
                              else [str(t) for t in prepared.target])
         self.plane = feature_plane(prepared) if len(self.names) == 2 else None
         self.rows = None
@@ -94,7 +95,7 @@ class NeuronsProbe:
 
 def applies(spec, prepared) -> bool:
     """A dense stack on a table, without embedded category codes (their front is not a dense layer)."""
-    return (prepared is not None and prepared.input_kind == "tabular" and prepared.task in TASKS
+    return (prepared is not None and prepared.input_kind == "tabular" and _predicts_a_target(prepared.task)
             and not prepared.embedding_levels and any(layer.type == "dense" for layer in spec.layers)
             and all(layer.type in FLAT_LAYERS for layer in spec.layers))
 
@@ -104,3 +105,9 @@ def _neurons_probe(spec, prepared):
 
 
 register_probe("neurons", _neurons_probe)
+
+
+def _predicts_a_target(task: str) -> bool:
+    """One network with a head on the stack that predicts a target (not a rebuilt input, not a GAN's own nets)."""
+    head = find_head(task)
+    return head is not None and head.has_network_head and not head.rebuilds_input

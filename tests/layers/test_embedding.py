@@ -8,7 +8,8 @@ from torch import nn
 
 from nnbuilder.bundle.bundle import load_bundle, save_bundle
 from nnbuilder.model.compile import build_model, count_parameters, layer_table
-from nnbuilder.data.pipeline import load_table, prepare
+from nnbuilder.data.pipeline import load_table
+from nnbuilder.tasks import prepare
 from nnbuilder.errors import DataError, SpecError
 from nnbuilder.layers.embedding import TabularEmbeddings, embedding_dims
 from nnbuilder.spec.network import parse_spec

@@ -12,7 +12,8 @@ import math
 
 import pytest
 
-from nnbuilder.data.pipeline import load_table, prepare
+from nnbuilder.data.pipeline import load_table
+from nnbuilder.tasks import prepare
 from nnbuilder.data.datasets import list_datasets
 from nnbuilder.errors import SpecError
 from nnbuilder.spec.network import default_spec, parse_spec

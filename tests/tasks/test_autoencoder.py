@@ -15,7 +15,7 @@ from nnbuilder.tasks.autoencoder.anomaly import anomaly_report, flagged_rows, pl
 from nnbuilder.bundle.bundle import load_bundle, save_bundle
 from nnbuilder.cli.main import main
 from nnbuilder.model.compile import build_model, count_parameters, encoder_of, layer_table
-from nnbuilder.data.pipeline import detect_task, prepare
+from nnbuilder.tasks import detect_task, prepare
 from nnbuilder.tasks.autoencoder.data import anomaly_class
 from nnbuilder.data.datasets import ASSETS, load_dataset
 from nnbuilder.errors import DataError, SpecError

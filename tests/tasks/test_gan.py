@@ -12,7 +12,7 @@ import torch
 
 from nnbuilder.bundle.bundle import load_bundle, save_bundle
 from nnbuilder.cli.main import main
-from nnbuilder.data.pipeline import detect_task, prepare
+from nnbuilder.tasks import detect_task, prepare
 from nnbuilder.data.datasets import ASSETS, load_dataset
 from nnbuilder.errors import BundleError, DataError, SpecError
 from nnbuilder.train.events import EpochEnded, FitEnded, FitStarted

@@ -8,7 +8,8 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from nnbuilder.data.pipeline import load_table, prepare
+from nnbuilder.data.pipeline import load_table
+from nnbuilder.tasks import prepare
 from nnbuilder.errors import DataError
 from nnbuilder.train.probes import make_probes
 from nnbuilder.spec.network import parse_spec

@@ -12,7 +12,8 @@ from torch import nn
 
 from nnbuilder.train import probes
 from nnbuilder.model.compile import build_model, layer_table
-from nnbuilder.data.pipeline import load_table, prepare
+from nnbuilder.data.pipeline import load_table
+from nnbuilder.tasks import prepare
 from nnbuilder.train.probes import ProbeRunner, make_probes
 from nnbuilder.spec.network import parse_spec
 from nnbuilder.views.internals import (BINS, PROBE_ROWS, InternalsProbe, _widen, gradient_flags,

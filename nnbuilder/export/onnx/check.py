@@ -33,7 +33,7 @@ from nnbuilder.data.features import (DATE_ACCESSORS, BOOLEAN_WORDS, DATE_PARTS, 
                                       known_categories, part_name)
 from nnbuilder.data.roles import parse_dates
 from nnbuilder.errors import ExportError, NNBuilderError
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import get_head
 
 BOOLEAN_SPELLINGS = {**BOOLEAN_WORDS, "true": "true", "false": "false"}  # what the app reads as yes/no
 UNKNOWN_SPELLING = "\x00unknown"  # a yes/no spelling the app does not know: no encoder knows it either
@@ -84,13 +84,14 @@ def input_contract(bundle) -> list[dict]:
 
 def output_contract(bundle) -> list[dict]:
     task, meta = bundle.task, bundle.meta
-    if TASK_KINDS[task].is_classification:
+    head = get_head(task)
+    if head.is_classification:
         labels = label_array(bundle.classes)
         kind = {"b": "bool", "i": "int64", "f": "double"}.get(labels.dtype.kind, "string")
         return [{"name": "prediction", "type": kind, "shape": ["N"], "meaning": "the predicted class label"},
                 {"name": "probabilities", "type": "float", "shape": ["N", len(bundle.classes)],
                  "meaning": "class probabilities; column k is nnbuilder_classes[k]"}]
-    if task == "autoencoder":
+    if head.rebuilds_input:
         return [{"name": "anomaly_score", "type": "float", "shape": ["N"],
                  "meaning": "mean squared reconstruction error in standardised units"},
                 {"name": "anomaly", "type": "bool", "shape": ["N"],
@@ -148,7 +149,7 @@ def metadata_props(bundle, contract: list[dict]) -> dict[str, str]:
     }
     if bundle.classes is not None:
         props["nnbuilder_classes"] = json.dumps(bundle.classes)
-    if bundle.task == "autoencoder":
+    if get_head(bundle.task).rebuilds_input:
         props["nnbuilder_anomaly_threshold"] = json.dumps(meta.get("anomaly_threshold"))
     return props
 
@@ -262,7 +263,8 @@ def check_export(bundle, model, check_rows: pd.DataFrame | None) -> None:
 
 def _difference(bundle, expected: pd.DataFrame, got: dict) -> str | None:
     """What differs, in words, or None when every row agrees within tolerance."""
-    if TASK_KINDS[bundle.task].is_classification:
+    head = get_head(bundle.task)
+    if head.is_classification:
         proba = expected[[f"probability_{c}" for c in bundle.classes]].to_numpy(dtype=np.float64)
         gap = np.abs(proba - got["probabilities"]).max(axis=1)
         if gap.max() > PROBABILITY_TOLERANCE:
@@ -277,7 +279,7 @@ def _difference(bundle, expected: pd.DataFrame, got: dict) -> str | None:
             return (f"it gives class {got['prediction'][row]!r} where the bundle gives "
                     f"{expected['prediction'].iloc[row]!r}, in row {row + 1}")
         return None
-    if bundle.task == "autoencoder":
+    if head.rebuilds_input:
         score, threshold = expected["anomaly_score"].to_numpy(), float(bundle.meta["anomaly_threshold"])
         gap = np.abs(score - got["anomaly_score"]) / np.maximum(1.0, np.abs(score))
         if gap.max() > VALUE_TOLERANCE:

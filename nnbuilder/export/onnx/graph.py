@@ -36,7 +36,8 @@ from nnbuilder.errors import ExportError
 from nnbuilder.export.files import write_atomic
 from nnbuilder.export.onnx.check import (UNKNOWN_SPELLING, boolean_table, check_export, input_contract, label_array,
                                 metadata_props, output_contract, require_columns)
-from nnbuilder.model.heads import TASK_KINDS, probabilities
+from nnbuilder.model.heads import get_head, probabilities
+from nnbuilder.tasks import get_task
 
 OPSET = 18  # the default ONNX domain for every part, so merge_models accepts them (ORT >= 1.14 runs it)
 IR_VERSION = 10  # what torch's exporter writes; the other parts are raised to it so they can merge
@@ -45,10 +46,13 @@ IR_VERSION = 10  # what torch's exporter writes; the other parts are raised to i
 def export(bundle, out: Path, check_rows=None) -> Path:
     """Write `bundle` as one .onnx file at `out` after checking it against `bundle.predict`; returns `out`."""
     kind = bundle.meta.get("input_kind", "tabular")
-    if bundle.task == "gan" or kind == "sequence" or bundle.task not in TASK_KINDS:
-        what = "a GAN" if bundle.task == "gan" else f"a {kind} {bundle.task} model"
-        raise ExportError(f"this bundle is {what}; ONNX export covers tabular and image models only: use "
-                          "'--format torchscript' (the network alone) or '--format python' (a training script)")
+    refusal = get_task(bundle.task).export_refusal("onnx")  # the task's record says which exports it supports
+    if refusal:
+        raise ExportError(refusal)
+    if kind == "sequence":
+        raise ExportError(f"this bundle is a {kind} {bundle.task} model; ONNX export covers tabular and image models "
+                          "only: use '--format torchscript' (the network alone) or '--format python' (a training "
+                          "script)")
     out = Path(out)
     require_columns(bundle, check_rows)  # before the slow build: bad rows or a bad path fail at once
     _prepare_folder(out)
@@ -69,7 +73,7 @@ def build_onnx(bundle) -> onnx.ModelProto:
         model = _merge(_inputs_part(bundle, contract), preprocessing,
                        [(f"nnb_in_{i}", item["feeds"]) for i, item in enumerate(contract)], "pre/")
         model = _merge(model, network, [("pre/" + preprocessing.graph.output[0].name, "features")], "net/")
-    if TASK_KINDS[bundle.task].is_classification:
+    if get_head(bundle.task).is_classification:
         index = next(o.name for o in model.graph.output if o.name.endswith("label_index"))
         model = _merge(model, _labels_part(bundle.classes), [(index, "label_index")], "lab/")
     _publish_outputs(model, bundle)
@@ -129,9 +133,10 @@ class _Pixels(nn.Module):
 
 def _wrapper(bundle) -> tuple[nn.Module, list[str]]:
     meta, task = bundle.meta, bundle.task
-    if TASK_KINDS[task].is_classification:
+    head = get_head(task)
+    if head.is_classification:
         module, names = _Classifier(bundle.model, task), ["label_index", "probabilities"]
-    elif task == "autoencoder":
+    elif head.rebuilds_input:  # the reconstruction error is the answer: an anomaly score and its flag
         if meta.get("anomaly_threshold") is None:
             raise ExportError("this autoencoder bundle has no anomaly threshold in meta.json; retrain and save it "
                               "with this version of nnbuilder before exporting to ONNX")

@@ -22,7 +22,7 @@ from nnbuilder.export.script.transformer import HELPERS
 from nnbuilder.layers.conv import same_padding
 from nnbuilder.layers.embedding import embedding_dims
 from nnbuilder.layers.residual import block_shapes, skip_kind
-from nnbuilder.model.heads import TASK_KINDS
+from nnbuilder.model.heads import get_head
 
 # Activation name -> the functional call a module of that name runs (same defaults as the modules).
 ACTIVATION_CODE = {
@@ -269,7 +269,7 @@ def network_source(spec, input_shape, task: str, n_outputs: int, embeddings=()) 
         forward += code.forward
         helpers += [h for h in code.helpers if h not in helpers]
         shape = tuple(out)
-    kind = TASK_KINDS[task]
+    kind = get_head(task)
     units = kind.output_units(n_outputs)
     n_in = math.prod(shape)
     init.append(f"self.output = nn.Linear({n_in}, {units})  # {units} output{'s' if units > 1 else ''}: "

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nnbuilder.data.embedding import refuse_for_task
+from nnbuilder.data.pipeline import FEW_ROWS, check_drops, fit_tabular, plain_names, resolve_targets, split_rows
 from nnbuilder.data.prepared import PreparedData
 from nnbuilder.data.records import ColumnInfo, DataWarning
 from nnbuilder.data.roles import infer_roles
@@ -24,6 +26,20 @@ from nnbuilder.errors import DataError
 
 NEEDS_TABLE = ("the autoencoder task works on tables only for now (it rebuilds a row's columns), but the input is "
                "{kind}; choose the tabular input on the Data page, or another task")
+
+
+def whole_table(df: pd.DataFrame, data, input, task: str) -> tuple[pd.DataFrame, list[str], list[str], list[DataWarning]]:
+    """(table with plain names, optional label column(s), dropped columns, warnings so far) for a task that reads
+    every column of a table (the autoencoder, the GAN): refuses other input kinds and embeddings in words."""
+    kind = getattr(input, "kind", "tabular")
+    if kind != "tabular":
+        raise DataError(NEEDS_TABLE.format(kind=kind).replace("autoencoder", task))
+    found: list[DataWarning] = []
+    df = plain_names(df, found)
+    labels = resolve_targets(df, data.target, optional=True)
+    drops = check_drops(df, data.drop_columns, labels)
+    refuse_for_task(task, input)
+    return df, labels, drops, found
 
 
 @dataclass
@@ -42,8 +58,6 @@ def encode_whole_rows(df: pd.DataFrame, data, labels: list[str], drops: list[str
                       found: list[DataWarning], *, what: str, strata: np.ndarray | None = None) -> EncodedTable:
     """Roles, dropped-column warnings, split and the tabular pipeline (fitted on train rows) for every
     column but `labels`; `what` ("rebuild", "generate") words the messages."""
-    from nnbuilder.data.pipeline import FEW_ROWS, _fit_tabular, _split  # data imports this module: resolve at call time
-
     columns = infer_roles(df, labels, drops)
     found += [DataWarning("dropped_column", f"column '{c.name}' was left out: {c.reason}.", c.name)
               for c in columns if c.role == "excluded" and c.reason != "dropped by you"]
@@ -55,8 +69,8 @@ def encode_whole_rows(df: pd.DataFrame, data, labels: list[str], drops: list[str
     if n < FEW_ROWS:
         found.append(DataWarning("few_rows", f"only {n} rows; with so few the results will be unreliable, "
                                  "so collect more rows if you can."))
-    rows = _split(n, data.split, seed, strata, found)
-    preprocessor, names, encode = _fit_tabular(df, columns, feature_columns, rows[0])
+    rows = split_rows(n, data.split, seed, strata, found)
+    preprocessor, names, encode = fit_tabular(df, columns, feature_columns, rows[0])
     return EncodedTable(columns, feature_columns, rows, [encode(r) for r in rows], names, preprocessor)
 
 

@@ -76,7 +76,7 @@ def build_discriminator(spec, n_features: int) -> nn.Sequential:
 
 def gan_layer_table(spec, prepared) -> list:
     """The generator's rows (noise in, each hidden layer, the generated row) then the discriminator's."""
-    from nnbuilder.model.compile import LayerRow, _detail, count_parameters  # compile imports the spec: resolve at call time
+    from nnbuilder.model.compile import LayerRow, count_parameters, layer_detail  # compile imports the spec: resolve at call time
 
     layout = output_layout(prepared)
     n_features = len(prepared.feature_names)
@@ -90,7 +90,7 @@ def gan_layer_table(spec, prepared) -> list:
         for index, (layer, block) in enumerate(zip(layers, net)):
             shape = tuple(LAYERS[layer.type].output_shape(layer, shape))
             rows.append(LayerRow(f"{prefix}{index + 1}. {layer.type}", layer.type, shape, count_parameters(block),
-                                 _detail(layer)))
+                                 layer_detail(layer)))
         if prefix:
             rows.append(LayerRow("Disc output", "output", (1,), count_parameters(net[-1]),
                                  "1 unit, sigmoid (real or generated)"))
