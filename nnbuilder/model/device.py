@@ -16,9 +16,13 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return weights.device if weights is not None else torch.device("cpu")
 
 
+def to_device(array, device: torch.device | str, dtype=np.float32) -> torch.Tensor:
+    """`array` as a tensor on `device`: float32 by default (what every network here reads), `dtype=None` keeps
+    the array's own type (e.g. class codes). No copy when it is already contiguous and of that type on the CPU;
+    one transfer otherwise."""
+    return torch.as_tensor(np.ascontiguousarray(array, dtype=dtype), device=device)
+
+
 def to_model_device(array, model: torch.nn.Module, dtype=np.float32) -> torch.Tensor:
-    """`array` as a tensor on `model`'s device: float32 by default (what every network here reads),
-    `dtype=None` keeps the array's own type (e.g. class codes). No copy when it is already contiguous and of
-    that type on the CPU; one transfer otherwise."""
-    values = np.ascontiguousarray(array, dtype=dtype)
-    return torch.as_tensor(values, device=model_device(model))
+    """`array` as a tensor on `model`'s device (see `to_device`)."""
+    return to_device(array, model_device(model), dtype)

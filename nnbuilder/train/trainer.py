@@ -23,6 +23,7 @@ from torch import nn
 
 from nnbuilder.model.compile import count_parameters
 from nnbuilder.errors import TrainingError
+from nnbuilder.model.device import to_device
 from nnbuilder.train.callbacks import (PROGRESS_EVERY_S, BestWeights, Callback, Cancel, EarlyStopping,
                                        LearningRateSchedules, Probes, ProgressEvents, overrides)
 from nnbuilder.train.events import FitFailed, Observer
@@ -135,10 +136,10 @@ class Trainer:
             return self._fit_loop(model, train, val, device)
 
     def _to_device(self, X, y, device) -> Split:
-        x = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+        x = to_device(X, device)
         if y is X:  # an autoencoder or a GAN rebuilds its input: one copy on the device serves as both
             return Split(x, x)
-        return Split(x, self.step.targets(torch.as_tensor(np.asarray(y), device=device)))
+        return Split(x, self.step.targets(to_device(y, device, dtype=None)))
 
     def _callbacks(self, optimizers) -> list[Callback]:
         """The callbacks this fit needs, in the order their hooks run (on_fit_end: reversed).

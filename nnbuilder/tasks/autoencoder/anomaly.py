@@ -21,6 +21,7 @@ from sklearn import metrics as skm
 from sklearn.decomposition import PCA
 
 from nnbuilder.model.compile import encoder_of
+from nnbuilder.model.device import to_model_device
 from nnbuilder.tasks.autoencoder.data import has_label, is_anomaly
 from nnbuilder.train.fast_metrics import forward_chunks
 
@@ -28,16 +29,11 @@ MAX_PLOT_POINTS = 2_000
 SPLITS = ("train", "val", "test")
 
 
-def _tensor(model: torch.nn.Module, X: np.ndarray) -> torch.Tensor:
-    device = next(model.parameters()).device
-    return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
-
-
 def reconstruction_errors(model: torch.nn.Module, X: np.ndarray) -> np.ndarray:
     """(rows,) mean squared reconstruction error per row, in standardised feature units."""
     if len(X) == 0:
         return np.zeros(0)
-    x = _tensor(model, X)
+    x = to_model_device(X, model)
     rebuilt = forward_chunks(model, x)  # (rows, features)
     return ((rebuilt - x) ** 2).mean(dim=1).double().cpu().numpy()
 
@@ -46,7 +42,7 @@ def latent_codes(model: torch.nn.Module, spec, X: np.ndarray) -> np.ndarray:
     """(rows, latent_dim) outputs of the latent layer."""
     if len(X) == 0:
         return np.zeros((0, spec.autoencoder_settings.latent_dim))
-    return forward_chunks(encoder_of(model, spec), _tensor(model, X)).double().cpu().numpy()
+    return forward_chunks(encoder_of(model, spec), to_model_device(X, model)).double().cpu().numpy()
 
 
 def plane(codes: np.ndarray) -> np.ndarray:

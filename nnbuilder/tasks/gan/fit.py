@@ -18,6 +18,9 @@ import math
 import torch
 from torch import nn
 
+from nnbuilder.tasks.gan.networks import (build_discriminator, build_generator, comparable_rows, decode_rows,
+                                         generate_encoded, output_layout, with_ranges)
+from nnbuilder.tasks.gan.quality import quality_report
 from nnbuilder.train.optim import make_optimizer
 from nnbuilder.train.step import Split, diverged, with_l1
 from nnbuilder.train.trainer import Trainer
@@ -130,10 +133,6 @@ def fit_gan(spec, prepared, *, device: str = "auto", observers=None, cancel=None
     Returns (FitResult whose model is the generator, metrics, layout): metrics are {"train": the last epoch's
     losses and discriminator accuracy, "quality": `synthetic_quality.quality_report`}.
     """
-    from nnbuilder.tasks.gan.networks import (build_discriminator, build_generator, comparable_rows, decode_rows, generate_encoded,
-                      output_layout, with_ranges)
-    from nnbuilder.tasks.gan.quality import quality_report
-
     layout = with_ranges(output_layout(prepared), prepared.X_train)
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     generator = build_generator(spec, layout)

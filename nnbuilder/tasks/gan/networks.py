@@ -23,6 +23,8 @@ from torch.nn import functional as F
 from nnbuilder.data.features import MISSING, build_frame
 from nnbuilder.errors import SpecError, SpecPath, SpecProblem
 from nnbuilder.layers import LAYERS, shape_problem
+from nnbuilder.model.compile import LayerRow, count_parameters, layer_detail
+from nnbuilder.model.device import model_device
 
 
 def stack(layers, input_units: int, output_units: int, path: SpecPath) -> nn.Sequential:
@@ -76,8 +78,6 @@ def build_discriminator(spec, n_features: int) -> nn.Sequential:
 
 def gan_layer_table(spec, prepared) -> list:
     """The generator's rows (noise in, each hidden layer, the generated row) then the discriminator's."""
-    from nnbuilder.model.compile import LayerRow, count_parameters, layer_detail  # compile imports the spec: resolve at call time
-
     layout = output_layout(prepared)
     n_features = len(prepared.feature_names)
     with torch.device("meta"):  # parameter counts without allocating anything
@@ -140,7 +140,7 @@ def with_ranges(layout: dict, X_train: np.ndarray) -> dict:
 def generate_encoded(generator: Generator, n: int, seed: int) -> np.ndarray:
     """(n, features) encoded rows; the same seed gives the same rows."""
     generator.eval()
-    device = next(generator.parameters()).device
+    device = model_device(generator)
     rng = torch.Generator(device="cpu").manual_seed(int(seed))
     noise = torch.randn(n, generator.noise_dim, generator=rng).to(device)
     state = torch.random.get_rng_state()
