@@ -149,9 +149,9 @@ class TrainingSpec(_Strict):
     )
     early_stopping_patience: int = Field(
         10, ge=0, le=100000,
-        description="Stop after this many epochs without a better validation loss; the best epoch's weights are kept "
-        "either way. Too low stops in a temporary plateau (underfitting); too high wastes epochs while the network "
-        "overfits. 0 turns early stopping off.",
+        description="Stop after this many epochs without a better validation loss (a GAN: without its discriminator "
+        "nearing 50% validation accuracy); the best weights are kept (a GAN keeps its last). Too low stops in a "
+        "plateau (underfitting); too high wastes epochs while the network overfits. 0 turns it off.",
     )
     lr_schedule: str = Field(
         "none",
