@@ -84,9 +84,14 @@ def set_stack(spec: dict, path: str, layers: list[dict]) -> None:
     node[parts[-1]] = layers
 
 
+def _stack_name(path: str) -> str:
+    """The name of the top-level stack `path` lies in: '' (the main stack), 'decoder' or 'discriminator'."""
+    return next((name for root, name in STACK_NAMES.items() if path == root or path.startswith(root + ".")), "")
+
+
 def stack_label(path: str) -> str:
     """Where a stack sits, for people: '' (the main stack), 'decoder', 'block 3', 'discriminator block 2'."""
-    base = next((name for root, name in STACK_NAMES.items() if path == root or path.startswith(root + ".")), "")
+    base = _stack_name(path)
     numbers = [str(part + 1) for part in parse_path(path) if isinstance(part, int)]
     if not numbers:
         return base
@@ -101,7 +106,7 @@ def layer_number(path: str, index: int) -> str:
 
 def layer_name(path: str, index: int) -> str:
     """A layer as people see it, numbered like its card: 'Layer 3', 'Layer 3.1', 'Discriminator layer 2'."""
-    base = next((name for root, name in STACK_NAMES.items() if path == root or path.startswith(root + ".")), "")
+    base = _stack_name(path)
     return f"{base.capitalize() + ' layer' if base else 'Layer'} {layer_number(path, index)}"
 
 
