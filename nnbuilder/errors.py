@@ -95,3 +95,8 @@ class BundleError(NNBuilderError):
 
 class ExportError(NNBuilderError):
     """A model cannot be exported in the asked format (or the export failed its own check)."""
+
+
+class RunStoreError(NNBuilderError):
+    """The run store cannot do what was asked: an illegal status change, a run that is not there, or a
+    database that is locked, unreachable, corrupt or of another version; the message names the store or run."""
