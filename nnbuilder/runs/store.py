@@ -24,7 +24,8 @@ from sqlalchemy.engine import URL
 from nnbuilder.errors import RunStoreError
 from nnbuilder.runs.config import parse_url, store_url
 from nnbuilder.runs.database import BUSY_TIMEOUT_S, CONNECT_TIMEOUT_S, Database
-from nnbuilder.runs.schema import STATUSES, ensure_schema, epochs, runs, views
+from nnbuilder.runs.schema import STATUSES, ensure_schema, epochs, runs
+from nnbuilder.runs.schema import views as views_table  # RunStore.views is the reading method
 
 ENDED = frozenset({"finished", "failed", "cancelled", "interrupted"})
 
@@ -212,8 +213,8 @@ class RunStore:
         """Keep `payload` as the run's latest views (the epoch they show); older ones are dropped."""
         with self._db.write() as conn:
             self._require(conn, run_id)
-            conn.execute(delete(views).where(views.c.run_id == run_id))
-            conn.execute(views.insert().values(run_id=run_id, epoch=epoch, payload=_dumps(payload)))
+            conn.execute(delete(views_table).where(views_table.c.run_id == run_id))
+            conn.execute(views_table.insert().values(run_id=run_id, epoch=epoch, payload=_dumps(payload)))
 
     def set_checkpoint(self, run_id: str, path: str, epoch: int) -> None:
         """Record the running run's newest checkpoint file (written atomically by the caller)."""
@@ -241,7 +242,8 @@ class RunStore:
         """(epoch, payload) of the run's latest views, or None before the first."""
         with self._db.read() as conn:
             self._require(conn, run_id)
-            row = conn.execute(select(views.c.epoch, views.c.payload).where(views.c.run_id == run_id)).one_or_none()
+            row = conn.execute(select(views_table.c.epoch, views_table.c.payload)
+                               .where(views_table.c.run_id == run_id)).one_or_none()
         return None if row is None else (row.epoch, json.loads(row.payload))
 
     def list_runs(self, owner: str | None = None, status: str | None = None, limit: int = 100) -> list[Run]:
