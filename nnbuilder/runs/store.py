@@ -146,6 +146,19 @@ class RunStore:
                 return None
         return self.get(run_id)
 
+    def claim_next(self, worker: str, device: str | None = None) -> Run | None:
+        """Claim the oldest queued run for `worker`, or None when nothing is queued. Losing a race to
+        another worker just moves on to the next oldest."""
+        while True:
+            with self._db.read() as conn:
+                run_id = conn.execute(select(runs.c.id).where(runs.c.status == "queued")
+                                      .order_by(runs.c.created_at, runs.c.id).limit(1)).scalar()
+            if run_id is None:
+                return None
+            claimed = self.claim(run_id, worker, device)
+            if claimed is not None:
+                return claimed
+
     def finish(self, run_id: str, metrics: dict[str, Any], bundle_path: str | None) -> Run:
         """A running run ended well: its final metrics and the bundle it saved."""
         return self._change(run_id, ("running",), "finished", "finish",
@@ -155,9 +168,14 @@ class RunStore:
         """A queued or running run cannot go on; `reason` is the one line the user sees."""
         return self._change(run_id, ("queued", "running"), "failed", "fail", error=reason, ended_at=self._now())
 
-    def mark_cancelled(self, run_id: str) -> Run:
-        """The worker stopped the run because its cancel flag was set (or it never started)."""
-        return self._change(run_id, ("queued", "running"), "cancelled", "be cancelled", ended_at=self._now())
+    def mark_cancelled(self, run_id: str, metrics: dict[str, Any] | None = None,
+                       bundle_path: str | None = None) -> Run:
+        """The worker stopped the run because its cancel flag was set (or it never started). A run stopped
+        after some epochs may keep the bundle of its best weights so far, as the app's Stop does."""
+        values: dict[str, Any] = {"ended_at": self._now()}
+        if metrics is not None:
+            values.update(metrics=_dumps(metrics), bundle_path=bundle_path)
+        return self._change(run_id, ("queued", "running"), "cancelled", "be cancelled", **values)
 
     def requeue(self, run_id: str) -> Run:
         """Queue an interrupted run again, so a worker resumes it from its checkpoint."""

@@ -50,7 +50,9 @@ def describe_network(spec, prepared):
     return get_task(prepared.task).describe(spec, prepared)
 
 
-def fit(df: pd.DataFrame, spec, prepared, *, device: str = "auto", observers=None, cancel=None, views=()):
-    """Train and evaluate `prepared`'s task: a `TrainedModel`."""
+def fit(df: pd.DataFrame, spec, prepared, *, device: str = "auto", observers=None, cancel=None, views=(),
+        callbacks=()):
+    """Train and evaluate `prepared`'s task: a `TrainedModel`. `callbacks`: the caller's own trainer callbacks
+    (nnbuilder.train.callbacks), e.g. a worker's checkpoint writer."""
     return get_task(prepared.task).fit(df, spec, prepared, device=device, observers=observers, cancel=cancel,
-                                       views=views)
+                                       views=views, callbacks=callbacks)

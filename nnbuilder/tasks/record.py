@@ -45,7 +45,7 @@ class Task:
     resolves_to: tuple[str, ...]
     prepare: Callable  # (df, data spec, seed, input spec) -> PreparedData
     detect: Callable  # (df, data spec, input spec) -> resolved name, without splitting (for the Data page)
-    fit: Callable  # (df, spec, prepared, *, device, observers, cancel, views) -> TrainedModel
+    fit: Callable  # (df, spec, prepared, *, device, observers, cancel, views, callbacks) -> TrainedModel
     evaluate: Callable  # (model, spec, prepared) -> (metrics per split, chart details per split)
     describe: Callable  # (spec, prepared) -> the layer table (nnbuilder.model.compile.LayerRow list)
     predict: Callable  # (bundle, raw rows) -> a DataFrame of answers

@@ -41,13 +41,13 @@ def describe_network(spec: NetworkSpec, prepared: PreparedData):
 
 
 def fit_network(df, spec: NetworkSpec, prepared: PreparedData, *, device: str = "auto", observers=None,
-                cancel=None, views: Sequence[str] = ()) -> TrainedModel:
+                cancel=None, views: Sequence[str] = (), callbacks=()) -> TrainedModel:
     """Build the network, train it with the shared Trainer, and evaluate it with the task's evaluation."""
     torch.manual_seed(spec.training.seed)  # same initial weights for the same seed
     model = build_model(spec, prepared.input_shape, prepared.task, prepared.n_outputs,
                         embeddings=prepared.embedding_levels)
     trainer = Trainer(spec.training, prepared.task, device=device, observers=list(observers or []), cancel=cancel,
-                      probes=make_probes(views, spec, prepared) if views else [])
+                      probes=make_probes(views, spec, prepared) if views else [], callbacks=list(callbacks))
     fit = trainer.fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val)
     metrics, details = get_task(prepared.task).evaluate(fit.model, spec, prepared)
     return TrainedModel(spec, prepared, fit, metrics, details, list(prepared.warnings))

@@ -126,7 +126,7 @@ class AdversarialStep:
         return abs((record[f"train_{METRIC}"] if accuracy is None else accuracy) - 0.5)
 
 
-def fit_gan(spec, prepared, *, device: str = "auto", observers=None, cancel=None, real=None):
+def fit_gan(spec, prepared, *, device: str = "auto", observers=None, cancel=None, real=None, callbacks=()):
     """Builds and trains the generator and discriminator for `prepared` (a `gan` task), then scores the
     generated rows against `real` (the raw table; default: the test rows) with the quality report.
 
@@ -138,7 +138,7 @@ def fit_gan(spec, prepared, *, device: str = "auto", observers=None, cancel=None
     generator = build_generator(spec, layout)
     discriminator = build_discriminator(spec, len(prepared.feature_names))
     trainer = Trainer(spec.training, "gan", device=device, observers=list(observers or []), cancel=cancel,
-                      step=AdversarialStep(spec.training, spec.gan_settings))
+                      step=AdversarialStep(spec.training, spec.gan_settings), callbacks=list(callbacks))
     # The rows are their own targets (`y is X`): one copy on the device.
     fit = trainer.fit(GanPair(generator, discriminator), prepared.X_train, prepared.X_train,
                       prepared.X_val, prepared.X_val)

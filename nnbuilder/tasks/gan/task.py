@@ -43,9 +43,10 @@ def detect(df: pd.DataFrame, data, input) -> str:
     return "gan"
 
 
-def fit(df, spec, prepared, *, device="auto", observers=None, cancel=None, views=()) -> TrainedModel:
+def fit(df, spec, prepared, *, device="auto", observers=None, cancel=None, views=(), callbacks=()) -> TrainedModel:
     """Adversarial training (no probes: the live views are for one network); the report compares with all rows."""
-    result, metrics, layout = fit_gan(spec, prepared, device=device, observers=observers, cancel=cancel, real=df)
+    result, metrics, layout = fit_gan(spec, prepared, device=device, observers=observers, cancel=cancel, real=df,
+                                     callbacks=callbacks)
     return TrainedModel(spec, prepared, result, metrics, {}, list(prepared.warnings), gan_layout=layout)
 
 
