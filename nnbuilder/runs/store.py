@@ -146,18 +146,12 @@ class RunStore:
                 return None
         return self.get(run_id)
 
-    def claim_next(self, worker: str, device: str | None = None) -> Run | None:
-        """Claim the oldest queued run for `worker`, or None when nothing is queued. Losing a race to
-        another worker just moves on to the next oldest."""
-        while True:
-            with self._db.read() as conn:
-                run_id = conn.execute(select(runs.c.id).where(runs.c.status == "queued")
-                                      .order_by(runs.c.created_at, runs.c.id).limit(1)).scalar()
-            if run_id is None:
-                return None
-            claimed = self.claim(run_id, worker, device)
-            if claimed is not None:
-                return claimed
+    def oldest_queued(self) -> str | None:
+        """The id of the run that has waited longest, or None when nothing is queued (what an idle worker
+        asks before it tries to `claim` it; losing that race to another worker just means asking again)."""
+        with self._db.read() as conn:
+            return conn.execute(select(runs.c.id).where(runs.c.status == "queued")
+                                .order_by(runs.c.created_at, runs.c.id).limit(1)).scalar()
 
     def finish(self, run_id: str, metrics: dict[str, Any], bundle_path: str | None) -> Run:
         """A running run ended well: its final metrics and the bundle it saved."""
