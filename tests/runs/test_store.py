@@ -144,6 +144,22 @@ def test_two_worker_processes_never_both_claim_a_run(store, store_url):
         assert store.get(run_id).worker == ("host:1" if run_id in won["host:1"] else "host:2")
 
 
+def test_the_oldest_queued_run_is_offered_first(store):
+    assert store.oldest_queued() is None
+    first, second = new_run(store).id, new_run(store).id
+    assert store.oldest_queued() == first
+    store.claim(first, "host:1")
+    assert store.oldest_queued() == second
+
+
+def test_a_cancelled_run_may_keep_the_bundle_of_its_best_weights(store):
+    run = running_run(store)
+    cancelled = store.mark_cancelled(run.id, {"epochs": 3}, "/data/bundles/x")
+    assert (cancelled.status, cancelled.metrics, cancelled.bundle_path) == ("cancelled", {"epochs": 3},
+                                                                            "/data/bundles/x")
+    assert store.mark_cancelled(running_run(store).id).bundle_path is None
+
+
 def test_claiming_a_run_that_is_no_longer_queued_gets_nothing(store):
     run = running_run(store)
     assert store.claim(run.id, "host:2") is None

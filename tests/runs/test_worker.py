@@ -73,7 +73,8 @@ def test_a_run_finishes_with_its_history_metrics_views_checkpoint_and_a_bundle(s
         trained = train_from_spec(moons(), parse_spec(json.loads(spec_json())), device="cpu", views=("all",))
         bundle = load_bundle(run.bundle_path)
         assert bundle.predict(moons()).equals(_predictions(trained, bundle))
-        assert [row["train_loss"] for row in history] == pytest.approx([row["train_loss"] for row in trained.fit.history])
+        losses = [row["train_loss"] for row in trained.fit.history]
+        assert [row["train_loss"] for row in history] == pytest.approx(losses)
 
         # The checkpoint holds the best epoch's weights: loaded into the network, the bundle's outputs.
         assert run.checkpoint_epoch == run.metrics["best_epoch"]
