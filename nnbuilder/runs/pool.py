@@ -111,9 +111,20 @@ def worker_main(url: str, home: str, threads: int, device: str, views: Sequence[
                     stopping.wait(IDLE_POLL_S)
                     continue
                 execute(store, run_id, name, home=Path(home), device=device, views=views, stopping=stopping)
-            except Exception:  # the store unreachable for a moment: keep the worker, try again shortly
+            except Exception as err:  # the store unreachable for a moment: keep the worker, try again shortly
                 logger.exception("worker %s could not take or record a run", name)
+                _release(store, name, err)
                 stopping.wait(IDLE_POLL_S * 10)
+
+
+def _release(store: RunStore, name: str, err: Exception) -> None:
+    """A run this worker claimed but could not record the end of would stay `running` under a live worker
+    for ever; mark it interrupted (resumable) if the store answers now, and say so in the log if not."""
+    try:
+        store.mark_interrupted(worker=name, reason=f"its worker lost the run store ({type(err).__name__}); "
+                                                   "resume it to go on")
+    except Exception:
+        logger.exception("worker %s could not mark its run interrupted either", name)
 
 
 class LocalWorkerPool:
