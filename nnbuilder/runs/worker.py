@@ -160,7 +160,6 @@ def _train(store: RunStore, run: Run, home: Path | None, device: str, views: Seq
     trained = train_from_spec(df, spec, device=device, observers=[StoreWriter(store, run.id)], cancel=cancel,
                               views=views, callbacks=[StoreCancel(store, run.id, cancel, stopping),
                                                       Checkpoint(store, run.id, checkpoint_path)])
-    del df  # the table is not needed for the bundle; a worker holds one run's data at a time
     summary = json.loads(json.dumps(trained.summary(), default=plain))
     if trained.fit.stop_reason == "cancelled":
         if stopping is not None and stopping.is_set():
