@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Sequence
 
-import torch
-from safetensors.torch import save_file
 
 from nnbuilder.bundle.bundle import save_bundle
 from nnbuilder.bundle.files import plain
@@ -32,6 +28,7 @@ from nnbuilder.runs.workflow import train_from_spec
 from nnbuilder.spec.network import parse_spec
 from nnbuilder.train.callbacks import Callback
 from nnbuilder.train.events import EpochEnded, ViewsCollected
+from nnbuilder.train.resume import ResumeFrom, capture, read_checkpoint, write_checkpoint
 from nnbuilder.train.trainer import resolve_device
 
 VIEWS_EVERY_S = 1.0  # the latest views at most this often: each is a whole payload rewritten in the store
@@ -94,32 +91,38 @@ class StoreCancel(Callback):
 
 
 class Checkpoint(Callback):
-    """Writes the best weights so far at each improvement, atomically, and records the file in the store,
-    so a run whose process stops keeps its best model and can resume from it."""
+    """Keeps a resumable checkpoint of the fit (nnbuilder.train.resume) in one file and records it in the
+    store, so a run whose process stops keeps its best model and can go on where it was.
+
+    Written after each improvement and when a stop is asked for between epochs. Not in on_epoch_end: this
+    callback runs before the schedules, best weights and early stopping have taken in the epoch, so the
+    state is complete only at the next on_epoch_start (or, after the last epoch, at on_fit_end). A stop
+    asked for mid-epoch writes nothing: the weights are then half an epoch on, and the permutation half
+    used; the run resumes from the last checkpoint and repeats the epochs after it, which on the same
+    device gives the same numbers again (the store's rows for those epochs are replaced)."""
 
     def __init__(self, store: RunStore, run_id: str, path: Path):
         self.store, self.run_id, self.path = store, run_id, path
+        self.due = False  # the last epoch improved and is not written yet
 
     def on_epoch_end(self, state, record: dict) -> None:
-        if state.improved:
-            write_weights(state.model, self.path)
-            self.store.set_checkpoint(self.run_id, str(self.path), state.epoch)
+        self.due = state.improved
 
+    def on_epoch_start(self, state) -> None:
+        if state.history and (self.due or state.stop_reason):  # StoreCancel, earlier in the list, may have stopped it
+            self._write(state)
 
-def write_weights(model: torch.nn.Module, path: Path) -> None:
-    """`model`'s weights as safetensors at `path`: written beside it, then renamed over it, so a reader (or a
-    resume after a crash mid-write) sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # clone(): safetensors refuses tensors that share memory (tied weights); a copy per name is always valid.
-    state = {name: value.detach().to("cpu").contiguous().clone() for name, value in model.state_dict().items()}
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        save_file(state, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    def on_fit_end(self, state) -> None:
+        # The fit ended at an epoch's end (completed or early-stopped): the best weights are back in the model,
+        # and with the stop reason kept a resume of this file trains nothing more.
+        if self.due and state.stop_reason in (None, "early_stopped"):
+            self._write(state)
+
+    def _write(self, state) -> None:
+        self.due = False
+        saved = capture(state)
+        write_checkpoint(saved, self.path)
+        self.store.set_checkpoint(self.run_id, str(self.path), saved.epoch)
 
 
 def run_files(run_id: str, home: Path | None = None) -> tuple[Path, Path]:
@@ -157,14 +160,17 @@ def _train(store: RunStore, run: Run, home: Path | None, device: str, views: Seq
     spec = parse_spec(json.loads(run.spec))
     df = get_table(run.data_fingerprint, home)
     cancel = threading.Event()
+    # A run with a checkpoint was interrupted and queued again: it goes on from there (read before the fit,
+    # so a missing or damaged file fails the run with its reason instead of silently starting over).
+    resume = [ResumeFrom(read_checkpoint(run.checkpoint_path))] if run.checkpoint_path else []
     trained = train_from_spec(df, spec, device=device, observers=[StoreWriter(store, run.id)], cancel=cancel,
-                              views=views, callbacks=[StoreCancel(store, run.id, cancel, stopping),
+                              views=views, callbacks=[StoreCancel(store, run.id, cancel, stopping), *resume,
                                                       Checkpoint(store, run.id, checkpoint_path)])
     summary = json.loads(json.dumps(trained.summary(), default=plain))
     if trained.fit.stop_reason == "cancelled":
         if stopping is not None and stopping.is_set():
             epoch = store.get(run.id).checkpoint_epoch
-            kept = f"its best weights (epoch {epoch}) are kept" if epoch else "no epoch had ended"
+            kept = f"its checkpoint after epoch {epoch} is kept" if epoch else "no epoch had ended"
             reason = f"the worker running it was stopped (server shutdown); {kept}; resume it to go on"
             store.mark_interrupted([run.id], reason=reason)  # a no-op when the run already ended otherwise
             return store.get(run.id)

@@ -136,7 +136,8 @@ class BestWeights(Callback):
         self.state_dict = None
 
     def on_fit_start(self, state) -> None:
-        state.best_epoch = 0
+        if state.best_epoch is None:  # a resumed fit (nnbuilder.train.resume) already knows its best epoch
+            state.best_epoch = 0
 
     def on_epoch_end(self, state, record: dict) -> None:
         if state.improved:

@@ -103,6 +103,10 @@ class FitState:
     seconds: float = 0.0  # training time, set before on_fit_end
     aside_seconds: float = 0.0  # callbacks' own time (the views), kept out of the training time
     views: dict = field(default_factory=dict)
+    # For a checkpoint that can resume the fit (nnbuilder.train.resume): the permutations' generator and the
+    # fit's callbacks (best weights, early stopping, schedules hold state a continued fit needs).
+    permutations: torch.Generator | None = None
+    callbacks: list = field(default_factory=list)
 
     def stop(self, reason: str) -> None:
         """End the fit with `reason` ("early_stopped", "cancelled", or a callback's own); the first one holds."""
@@ -171,10 +175,12 @@ class Trainer:
         batch_hooks = [c.on_batch_end for c in callbacks if overrides(c, "on_batch_end")]
         permutations = torch.Generator(device="cpu").manual_seed(spec.seed)
         state = FitState(model, spec.epochs, train.rows, val.rows if val else 0, str(device), step.metric,
-                         count_parameters(model), optimizers, time.perf_counter())
+                         count_parameters(model), optimizers, time.perf_counter(), permutations=permutations,
+                         callbacks=callbacks)
         for callback in callbacks:
             callback.on_fit_start(state)
-        for epoch in range(1, spec.epochs + 1):
+        # 0 unless a callback restored a checkpoint (nnbuilder.train.resume.ResumeFrom): go on after its epoch.
+        for epoch in range(state.epoch + 1, spec.epochs + 1):
             state.epoch, epoch_start = epoch, time.perf_counter()
             for callback in callbacks:
                 callback.on_epoch_start(state)

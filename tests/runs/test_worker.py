@@ -25,6 +25,7 @@ from nnbuilder.runs.tables import get_table, put_table, tables_folder
 from nnbuilder.runs.worker import execute
 from nnbuilder.runs.workflow import train_from_spec
 from nnbuilder.spec.network import parse_spec
+from nnbuilder.train.resume import ResumeState, read_checkpoint, write_checkpoint
 
 DEADLINE_S = 60.0  # generous: only reached when something is broken
 
@@ -78,7 +79,7 @@ def test_a_run_finishes_with_its_history_metrics_views_checkpoint_and_a_bundle(s
 
         # The checkpoint holds the best epoch's weights: loaded into the network, the bundle's outputs.
         assert run.checkpoint_epoch == run.metrics["best_epoch"]
-        weights = load_file(run.checkpoint_path)
+        weights = read_checkpoint(run.checkpoint_path).weights("best")
         bundle.model.load_state_dict(weights)
         assert bundle.predict(moons()).equals(load_bundle(run.bundle_path).predict(moons()))
 
@@ -119,7 +120,7 @@ def test_a_worker_told_to_stop_leaves_the_run_interrupted_with_its_checkpoint(sq
     thread.join()
     assert run.status == "interrupted" and run.bundle_path is None
     assert "stopped" in run.error and f"epoch {run.checkpoint_epoch}" in run.error
-    assert load_file(run.checkpoint_path)  # the weights to resume from
+    assert read_checkpoint(run.checkpoint_path).epoch == run.checkpoint_epoch  # the state to resume from
     assert sqlite_store.requeue(run_id).status == "queued"
 
 
@@ -174,7 +175,7 @@ def test_a_missing_table_is_named_in_one_line(tmp_path):
 
 def test_weights_files_are_replaced_whole(tmp_path):
     path = tmp_path / "w.safetensors"
-    worker_module.write_weights(torch.nn.Linear(2, 1), path)
-    worker_module.write_weights(torch.nn.Linear(2, 3), path)
-    assert load_file(str(path))["weight"].shape == (3, 2)
+    write_checkpoint(ResumeState({"model.weight": torch.zeros(1, 2)}, {"format": 1}), path)
+    write_checkpoint(ResumeState({"model.weight": torch.zeros(3, 2)}, {"format": 1}), path)
+    assert load_file(str(path))["model.weight"].shape == (3, 2)
     assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]  # no temporary left behind
