@@ -1,4 +1,4 @@
-"""The `nnbuilder` command: train, predict, generate, export, serve, inspect and list datasets, headless, from the same spec as the app.
+"""The `nnbuilder` command: train, resume, predict, generate, export, serve, inspect and list datasets, headless, from the same spec as the app.
 
 Bad input of any kind exits 2 with one `error: ...` line on stderr and no
 traceback. `train` prints progress to stderr and, as the last line of stdout,
@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     train.add_argument("--out", help="bundle folder to write (default: runs/<target>-<time>)")
     train.set_defaults(run=_train)
+
+    resume = commands.add_parser("resume", help="continue an interrupted run of the run store from its checkpoint")
+    resume.add_argument("run_id", metavar="RUN", help="the run's id (NNBUILDER_HOME / NNBUILDER_DB_URL name the store)")
+    resume.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    resume.set_defaults(run=_resume)
 
     predict = commands.add_parser("predict", help="predict new rows with a saved bundle")
     predict.add_argument("bundle", metavar="BUNDLE", help="bundle folder or zip written by train")
@@ -160,6 +165,12 @@ def _train(args) -> int:
     summary = trained.summary() | {"bundle": str(out)}
     print(json.dumps(summary, default=str))
     return 0
+
+
+def _resume(args) -> int:
+    from nnbuilder.cli.resume import resume
+
+    return resume(args)
 
 
 def _predict(args) -> int:

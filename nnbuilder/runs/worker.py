@@ -27,7 +27,7 @@ from nnbuilder.runs.tables import get_table
 from nnbuilder.runs.workflow import train_from_spec
 from nnbuilder.spec.network import parse_spec
 from nnbuilder.train.callbacks import Callback
-from nnbuilder.train.events import EpochEnded, ViewsCollected
+from nnbuilder.train.events import EpochEnded, Observer, ViewsCollected
 from nnbuilder.train.resume import ResumeFrom, capture, read_checkpoint, write_checkpoint
 from nnbuilder.train.trainer import resolve_device
 
@@ -132,12 +132,14 @@ def run_files(run_id: str, home: Path | None = None) -> tuple[Path, Path]:
 
 
 def execute(store: RunStore, run_id: str, worker: str, *, home: Path | None = None, device: str = "auto",
-            views: Sequence[str] = ("all",), stopping: threading.Event | None = None) -> Run | None:
+            views: Sequence[str] = ("all",), stopping: threading.Event | None = None,
+            observers: Sequence[Observer] = ()) -> Run | None:
     """Claim the queued run `run_id` for `worker` ("host:pid"), train it and record how it ended; the run as
     it ended, or None when it was not ours to run (another worker claimed it, or it was cancelled).
 
     `stopping` set (the worker was told to quit) ends the fit at its next batch and leaves the run
-    interrupted, with its checkpoint to resume from. Never raises for a run's own failure: the store says it.
+    interrupted, with its checkpoint to resume from. `observers` see the fit's events besides the store's
+    writer (the CLI's progress line for `nnbuilder resume`). Never raises for a run's own failure: the store says it.
     """
     try:
         device_name = str(resolve_device(device))
@@ -146,7 +148,7 @@ def execute(store: RunStore, run_id: str, worker: str, *, home: Path | None = No
     if store.claim(run_id, worker, device_name) is None:
         return None
     try:
-        return _train(store, store.get(run_id), home, device, views, stopping)
+        return _train(store, store.get(run_id), home, device, views, stopping, observers)
     except NNBuilderError as err:
         return _ended(store, run_id, "fail", first_line(str(err)) or type(err).__name__)
     except Exception as err:  # a bug, not bad input: the traceback goes to the log, one line to the user
@@ -155,7 +157,7 @@ def execute(store: RunStore, run_id: str, worker: str, *, home: Path | None = No
 
 
 def _train(store: RunStore, run: Run, home: Path | None, device: str, views: Sequence[str],
-           stopping: threading.Event | None) -> Run:
+           stopping: threading.Event | None, observers: Sequence[Observer] = ()) -> Run:
     bundle_path, checkpoint_path = run_files(run.id, home)
     spec = parse_spec(json.loads(run.spec))
     df = get_table(run.data_fingerprint, home)
@@ -163,8 +165,8 @@ def _train(store: RunStore, run: Run, home: Path | None, device: str, views: Seq
     # A run with a checkpoint was interrupted and queued again: it goes on from there (read before the fit,
     # so a missing or damaged file fails the run with its reason instead of silently starting over).
     resume = [ResumeFrom(read_checkpoint(run.checkpoint_path))] if run.checkpoint_path else []
-    trained = train_from_spec(df, spec, device=device, observers=[StoreWriter(store, run.id)], cancel=cancel,
-                              views=views, callbacks=[StoreCancel(store, run.id, cancel, stopping), *resume,
+    trained = train_from_spec(df, spec, device=device, observers=[StoreWriter(store, run.id), *observers],
+                              cancel=cancel, views=views, callbacks=[StoreCancel(store, run.id, cancel, stopping), *resume,
                                                       Checkpoint(store, run.id, checkpoint_path)])
     summary = json.loads(json.dumps(trained.summary(), default=plain))
     if trained.fit.stop_reason == "cancelled":
