@@ -36,7 +36,7 @@ def resume(args) -> int:
                                 "it cannot be resumed")
         store.requeue(run.id)
         stopping = threading.Event()
-        # Ctrl-C leaves the run interrupted again with a fresh checkpoint, so a later resume goes on from there.
+        # Ctrl-C leaves the run interrupted again with its latest checkpoint, so a later resume goes on from there.
         previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
         try:
             ended = execute(store, run.id, f"{socket.gethostname()}:{os.getpid()}", home=data_home(),
