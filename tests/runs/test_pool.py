@@ -83,7 +83,7 @@ def test_stopping_the_pool_leaves_a_running_run_interrupted_and_resumable(home):
     with RunStore.from_env() as store:
         run = store.get(run_id)
         assert run.status == "interrupted" and run.checkpoint_path and os.path.exists(run.checkpoint_path)
-        assert "stopped (server shutdown); its best weights (epoch" in run.error  # the worker said it itself
+        assert "stopped (server shutdown); its checkpoint after epoch" in run.error  # the worker said it itself
         assert store.requeue(run_id).status == "queued"
 
 
