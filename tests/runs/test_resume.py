@@ -111,3 +111,19 @@ def test_a_resumed_run_whose_checkpoint_is_gone_fails_with_one_line(tmp_path):
         run = execute(store, run_id, "test:2", home=tmp_path, device="cpu", views=())
     assert run.status == "failed" and "checkpoint file" in run.error and "missing" in run.error
     assert "\n" not in run.error
+
+
+def test_a_gan_run_resumes_exactly_too(tmp_path):
+    """The GAN's step keeps no best weights and draws its noise from torch's generator: both come back."""
+    spec = {"version": 1, "data": {"task": "gan"}, "layers": [{"type": "dense", "units": 16}],
+            "training": {"epochs": 6, "batch_size": 32, "learning_rate": 0.001, "seed": 2}}
+    expected, expected_history = _uninterrupted(tmp_path, spec)
+    stopping = threading.Event()
+    with StopAfter(f"sqlite:///{tmp_path / 'runs.db'}", 3, stopping) as store:
+        run_id = _queued(store, tmp_path, spec)
+        assert execute(store, run_id, "test:1", home=tmp_path, device="cpu", views=(),
+                       stopping=stopping).status == "interrupted"
+        store.requeue(run_id)
+        run = execute(store, run_id, "test:2", home=tmp_path, device="cpu", views=())
+        assert _without_time(store.history(run_id)) == _without_time(expected_history)
+    assert run.status == "finished" and run.metrics["metrics"] == expected.metrics["metrics"]
