@@ -179,6 +179,9 @@ class ResumeFrom(Callback):
         if "rng.cuda" in saved.tensors and state.device.startswith("cuda"):
             torch.cuda.set_rng_state(saved.tensors["rng.cuda"], state.device)
         state.epoch, state.history = meta["epoch"], list(meta["history"])
+        # The clock starts as far back as the earlier epochs took, so the fit's training time and rows per
+        # second cover the whole run, not only the part trained after the resume.
+        state.started -= sum(row.get("seconds") or 0.0 for row in state.history)
         state.best_epoch, state.best_monitored = meta["best_epoch"], float(meta["best_monitored"])
         state.improved, state.monitored = bool(meta["improved"]), float(meta.get("monitored", math.nan))
         if meta["early_stopped"]:
