@@ -50,3 +50,20 @@ def test_a_fit_resumed_from_a_capture_repeats_the_straight_fit(tmp_path):
     assert resumed.fit.best_epoch == straight.fit.best_epoch
     for name, value in straight.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[name], value), name
+
+
+def test_a_checkpoint_that_cannot_be_used_says_why_in_one_line(tmp_path):
+    import pytest
+    from safetensors.torch import save_file
+
+    from nnbuilder.errors import TrainingError
+
+    damaged = tmp_path / "damaged.safetensors"
+    damaged.write_bytes(b"\x00\x01 not a safetensors file")
+    weights_only = tmp_path / "weights.safetensors"
+    save_file({"weight": torch.zeros(2, 2)}, str(weights_only))
+    for path, fragment in [(tmp_path / "gone.safetensors", "is missing"), (damaged, "cannot be read"),
+                           (weights_only, "weights only")]:
+        with pytest.raises(TrainingError, match=fragment) as caught:
+            read_checkpoint(path)
+        assert "\n" not in str(caught.value)
