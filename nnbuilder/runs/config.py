@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from nnbuilder.errors import RunStoreError
+from nnbuilder.errors import NNBuilderError, RunStoreError
 
 HOME_ENV = "NNBUILDER_HOME"
 DB_URL_ENV = "NNBUILDER_DB_URL"
@@ -60,3 +60,20 @@ def describe(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return str(url.database)
     return url.render_as_string(hide_password=True)
+
+
+def count_setting(requested: int | None, env: str, default: int, name: str) -> int:
+    """A count of at least 1 (workers, concurrent runs): the argument `name`, else `$env`, else `default`."""
+    source = name
+    if requested is None:
+        raw = os.environ.get(env, "").strip()
+        if not raw:
+            return default
+        source = env
+        try:
+            requested = int(raw)
+        except ValueError:
+            raise NNBuilderError(f"{env} must be a whole number of at least 1; got {raw!r}") from None
+    if requested < 1:
+        raise NNBuilderError(f"{source} must be a whole number of at least 1; got {requested!r}")
+    return requested

@@ -17,7 +17,6 @@ makes the work for a training run; the registry itself runs any work and never i
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
@@ -27,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Literal, Mapping
 
 from nnbuilder.errors import NNBuilderError
+from nnbuilder.runs.config import count_setting
 from nnbuilder.train.events import BatchProgress, EpochEnded, FitStarted, Observer, ViewsCollected
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -114,7 +114,7 @@ class _Job:
 
 class JobRegistry:
     def __init__(self, max_running: int | None = None, keep_finished_s: float = 3600.0, max_per_owner: int = 5):
-        self.max_running = _max_running(max_running)
+        self.max_running = count_setting(max_running, MAX_JOBS_ENV, DEFAULT_MAX_RUNNING, "max_running")
         self.keep_finished_s = keep_finished_s
         self.max_per_owner = max_per_owner
         self._lock = threading.Lock()
@@ -292,20 +292,3 @@ class JobRegistry:
             elapsed_s=elapsed, eta_s=eta, error=job.error, result=job.result,
             submitted_at=job.submitted_at, finished_at=job.finished_at, context=job.context, views=job.views,
         )
-
-
-def _max_running(requested: int | None) -> int:
-    """The argument, else $NNBUILDER_MAX_JOBS, else one per core of the classroom server."""
-    source = "max_running"
-    if requested is None:
-        raw = os.environ.get(MAX_JOBS_ENV, "").strip()
-        if not raw:
-            return DEFAULT_MAX_RUNNING
-        source = MAX_JOBS_ENV
-        try:
-            requested = int(raw)
-        except ValueError:
-            raise NNBuilderError(f"{MAX_JOBS_ENV} must be a whole number of at least 1; got {raw!r}") from None
-    if requested < 1:
-        raise NNBuilderError(f"{source} must be a whole number of at least 1; got {requested!r}")
-    return requested

@@ -27,7 +27,7 @@ from typing import Sequence
 import pandas as pd
 
 from nnbuilder.errors import NNBuilderError, RunStoreError
-from nnbuilder.runs.config import data_home, store_url as env_store_url
+from nnbuilder.runs.config import count_setting, data_home, store_url as env_store_url
 from nnbuilder.runs.store import RunStore
 from nnbuilder.runs.tables import put_table
 from nnbuilder.runs.worker import execute
@@ -45,19 +45,7 @@ logger = logging.getLogger(__name__)
 
 def pool_size(requested: int | None = None) -> int:
     """The argument, else `NNBUILDER_WORKERS`, else one worker per core."""
-    source = "size"
-    if requested is None:
-        raw = os.environ.get(WORKERS_ENV, "").strip()
-        if not raw:
-            return os.cpu_count() or 1
-        source = WORKERS_ENV
-        try:
-            requested = int(raw)
-        except ValueError:
-            raise NNBuilderError(f"{WORKERS_ENV} must be a whole number of at least 1; got {raw!r}") from None
-    if requested < 1:
-        raise NNBuilderError(f"the worker pool's {source} must be a whole number of at least 1; got {requested!r}")
-    return requested
+    return count_setting(requested, WORKERS_ENV, os.cpu_count() or 1, "the worker pool's size")
 
 
 def worker_name(pid: int, host: str | None = None) -> str:
