@@ -108,11 +108,6 @@ register_head(OutputHead(
     not_explainable="this one is an autoencoder: it rebuilds every column instead of predicting a target; look at "
                     "its anomaly scores and latent map on the Evaluate page instead"))
 
-# The old name-keyed view of the heads (the trainer and its tests read TASK_KINDS[kind].loss()).
-TASK_KINDS = HEADS
-TaskKind = OutputHead
-
-
 def task_label(name: str) -> str:
     """What the pages call a resolved task ("Binary classification", "GAN (synthetic rows)" ...)."""
     head = find_head(name)
@@ -123,7 +118,3 @@ def probabilities(kind: str, logits: torch.Tensor) -> torch.Tensor:
     """Class probabilities (batch, classes) from raw network outputs."""
     return get_head(kind).to_probabilities(logits)
 
-
-def loss_target(kind: str, y: torch.Tensor) -> torch.Tensor:
-    """Shape the stored targets the way each loss wants them."""
-    return get_head(kind).shape_target(y)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from nnbuilder.errors import TrainingError
-from nnbuilder.model.heads import TASK_KINDS, loss_target
+from nnbuilder.model.heads import get_head
 from nnbuilder.train.fast_metrics import epoch_metric, metric_name
 from nnbuilder.train.optim import make_optimizer
 
@@ -67,15 +67,15 @@ class SupervisedStep:
     restores_best_weights = True
 
     def __init__(self, training, task_kind: str):
-        self.training, self.task_kind = training, task_kind
+        self.training, self.task_kind, self.head = training, task_kind, get_head(task_kind)
         self.metric = metric_name(task_kind)
 
     def targets(self, y: torch.Tensor) -> torch.Tensor:
-        return loss_target(self.task_kind, y)
+        return self.head.shape_target(y)
 
     def start(self, model, train: Split, val: Split | None) -> list[torch.optim.Optimizer]:
         spec = self.training
-        self.loss_fn = TASK_KINDS[self.task_kind].loss()
+        self.loss_fn = self.head.loss()
         self.optimizer = make_optimizer(spec.optimizer, model.parameters(), spec.learning_rate, spec.weight_decay,
                                         spec.momentum)
         self.train_rows = train.rows
